@@ -1,0 +1,33 @@
+#![doc = include_str!("../README.md")]
+
+mod archive;
+mod digest;
+mod error;
+mod fqn;
+mod manifest;
+mod retention;
+mod sets;
+mod store;
+
+pub use crate::archive::{
+    Compression, LimitedReader, Limits, MAX_PATH_LEN, MemberPath, UnpackReport, decompress, is_tar,
+    unpack_tar,
+};
+pub use crate::digest::{Digest, Hasher, HashingReader, HashingWriter, digest_reader};
+pub use crate::error::{Error, Result};
+pub use crate::fqn::{Fqn, Namespace, ResourceType};
+pub use crate::manifest::{
+    Artifact, ArtifactDetails, DataKind, Encryption, MANIFEST_FORMAT_VERSION, Manifest, Reason,
+    validate_set_id,
+};
+pub use crate::retention::{Decision, RetentionPolicy, decide};
+pub use crate::sets::{
+    ArtifactCheck, ArtifactSpec, CheckStatus, LeftoverDecision, MANIFEST_NAME, MAX_MANIFEST_SIZE,
+    PruneOptions, PruneReport, SETS_PREFIX, SetEntry, SetOptions, SetState, SetWriter,
+    VerifyReport, list_sets, load_manifest, new_set_id, open_artifact, producer, prune, scan_sets,
+    verify_set,
+};
+pub use crate::store::{
+    DynStore, LocalStore, ObjectKey, ObjectMeta, PutOptions, PutResult, S3Options, S3Store,
+    SHA256_METADATA, Secret, Store, StoreOptions, get_bytes, open_store,
+};

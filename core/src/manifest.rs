@@ -1,0 +1,451 @@
+//! The backup-set manifest: the commit marker of a set and the record of its artifacts.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::archive::{Compression, MemberPath};
+use crate::digest::Digest;
+use crate::error::{Error, Result};
+use crate::fqn::Fqn;
+
+/// The manifest format this build writes and reads.
+pub const MANIFEST_FORMAT_VERSION: u64 = 1;
+
+/// The kind of data an artifact holds.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum DataKind {
+    /// Operational state: installation files, databases, the orchestrator.
+    Cluster,
+    /// Policy documents.
+    Policy,
+    /// Packages and jobs.
+    Job,
+    /// Logs.
+    Log,
+}
+
+impl DataKind {
+    /// The text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cluster => "cluster",
+            Self::Policy => "policy",
+            Self::Job => "job",
+            Self::Log => "log",
+        }
+    }
+}
+
+impl fmt::Display for DataKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for DataKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "cluster" => Ok(Self::Cluster),
+            "policy" => Ok(Self::Policy),
+            "job" => Ok(Self::Job),
+            "log" => Ok(Self::Log),
+            _ => Err(Error::InvalidInput {
+                what: "data kind",
+                value: s.to_string(),
+                reason: "expected one of cluster, policy, job, log".to_string(),
+            }),
+        }
+    }
+}
+
+/// Why a backup set was made.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    Default,
+)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Reason {
+    /// The daily schedule.
+    Daily,
+    /// A platform deploy.
+    Deploy,
+    /// Asked for by an operator.
+    #[default]
+    Manual,
+    /// Moving to another cluster.
+    Migration,
+}
+
+impl Reason {
+    /// The text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Daily => "daily",
+            Self::Deploy => "deploy",
+            Self::Manual => "manual",
+            Self::Migration => "migration",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Reason {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "daily" => Ok(Self::Daily),
+            "deploy" => Ok(Self::Deploy),
+            "manual" => Ok(Self::Manual),
+            "migration" => Ok(Self::Migration),
+            _ => Err(Error::InvalidInput {
+                what: "reason",
+                value: s.to_string(),
+                reason: "expected one of daily, deploy, manual, migration".to_string(),
+            }),
+        }
+    }
+}
+
+/// How an artifact is encrypted at rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
+#[serde(tag = "scheme", rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Encryption {
+    /// Stored in clear.
+    #[default]
+    None,
+    /// age, to the listed X25519 recipients (public keys only).
+    Age {
+        /// The recipients' public keys.
+        recipients: Vec<String>,
+    },
+}
+
+/// Kind-specific details of an artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ArtifactDetails {
+    /// Nothing beyond the common fields.
+    #[default]
+    None,
+    /// A file copied as is.
+    File {
+        /// Where the file came from (as given by the caller; informative).
+        source: String,
+    },
+    /// A database dump.
+    Database {
+        /// The database name.
+        database: String,
+        /// The server version, as `SHOW server_version` gives it.
+        server_version: String,
+        /// Rows per table at dump time (`schema.table` → rows).
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        row_counts: std::collections::BTreeMap<String, u64>,
+    },
+    /// Job data: the objects in a cntmp.
+    Job {
+        /// The FQNs of the objects.
+        #[schemars(with = "Vec<String>")]
+        fqns: Vec<Fqn>,
+    },
+    /// Policy documents.
+    Policy {
+        /// The document names.
+        documents: Vec<String>,
+    },
+}
+
+/// One artifact of a backup set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
+pub struct Artifact {
+    /// The kind of data.
+    pub kind: DataKind,
+    /// The component it belongs to (`component-database`, `installation-files` …).
+    pub component: String,
+    /// Its name, unique in the set.
+    pub name: String,
+    /// Its object path inside the set.
+    pub path: MemberPath,
+    /// Its size in bytes, as stored.
+    pub size: u64,
+    /// The SHA-256 of the stored bytes.
+    pub sha256: Digest,
+    /// How the stored bytes are compressed.
+    pub compression: Compression,
+    /// How the stored bytes are encrypted.
+    #[serde(default)]
+    pub encryption: Encryption,
+    /// When it was written.
+    #[schemars(with = "String")]
+    pub created_at: Timestamp,
+    /// Kind-specific details.
+    #[serde(default)]
+    pub details: ArtifactDetails,
+}
+
+/// The manifest of a backup set; written last, it commits the set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Manifest {
+    /// Always [`MANIFEST_FORMAT_VERSION`] when written by this build.
+    pub format_version: u64,
+    /// The set's id.
+    pub set_id: String,
+    /// When the set was started (UTC).
+    #[schemars(with = "String")]
+    pub created_at: Timestamp,
+    /// The writer: `continuum-backup <version>`.
+    pub producer: String,
+    /// The cluster backed up, when known.
+    #[serde(default)]
+    pub cluster_name: Option<String>,
+    /// Why the set was made.
+    pub reason: Reason,
+    /// The artifacts.
+    pub artifacts: Vec<Artifact>,
+}
+
+impl Manifest {
+    /// Serializes as pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).unwrap_or_default();
+        out.push(b'\n');
+        out
+    }
+
+    /// Parses and checks a manifest: its version first, then its shape, then its consistency.
+    pub fn from_json(path: &str, bytes: &[u8]) -> Result<Self> {
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            format_version: Option<u64>,
+        }
+        let probe: VersionOnly =
+            serde_json::from_slice(bytes).map_err(|e| Error::json(path, &e))?;
+        match probe.format_version {
+            Some(MANIFEST_FORMAT_VERSION) => {}
+            Some(found) => {
+                return Err(Error::UnsupportedVersion {
+                    path: path.to_string(),
+                    found,
+                    supported: MANIFEST_FORMAT_VERSION,
+                });
+            }
+            None => {
+                return Err(Error::InvalidDocument {
+                    path: path.to_string(),
+                    line: 1,
+                    column: 1,
+                    message: "missing field `format_version`".to_string(),
+                });
+            }
+        }
+        let manifest: Manifest =
+            serde_json::from_slice(bytes).map_err(|e| Error::json(path, &e))?;
+        manifest.check(path)?;
+        Ok(manifest)
+    }
+
+    fn check(&self, path: &str) -> Result<()> {
+        validate_set_id(&self.set_id)?;
+        let mut names = BTreeSet::new();
+        let mut paths = BTreeSet::new();
+        for a in &self.artifacts {
+            if !names.insert(a.name.as_str()) || !paths.insert(a.path.as_str()) {
+                return Err(Error::InvalidDocument {
+                    path: path.to_string(),
+                    line: 1,
+                    column: 1,
+                    message: format!("artifact `{}` appears twice", a.name),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The JSON Schema of the manifest, as committed in `docs/schemas/manifest.schema.json`.
+    pub fn json_schema() -> String {
+        let schema = schemars::schema_for!(Manifest);
+        let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Total stored bytes of all artifacts.
+    pub fn total_size(&self) -> u64 {
+        self.artifacts.iter().map(|a| a.size).sum()
+    }
+}
+
+/// Checks a set id: `YYYYMMDDTHHMMSSZ-` and 8 lowercase hex digits, or any other id made of
+/// ASCII letters, digits, `-`, `_` and `.`, 1 to 64 long, not starting with `.`.
+pub fn validate_set_id(id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && !id.starts_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput {
+            what: "set id",
+            value: crate::error::printable(id),
+            reason: "expected 1 to 64 ASCII letters, digits, `-`, `_` or `.`".to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Manifest {
+        let ts: Timestamp = "2026-11-25T12:00:00Z".parse().unwrap();
+        Manifest {
+            format_version: MANIFEST_FORMAT_VERSION,
+            set_id: "20261125T120000Z-0a1b2c3d".to_string(),
+            created_at: ts,
+            producer: "continuum-backup 0.1.0".to_string(),
+            cluster_name: Some("prod".to_string()),
+            reason: Reason::Daily,
+            artifacts: vec![
+                Artifact {
+                    kind: DataKind::Cluster,
+                    component: "component-database".to_string(),
+                    name: "component-database.sql.zst".to_string(),
+                    path: MemberPath::parse("artifacts/component-database.sql.zst").unwrap(),
+                    size: 1234,
+                    sha256: Digest::of(b"dump"),
+                    compression: Compression::Zstd,
+                    encryption: Encryption::None,
+                    created_at: ts,
+                    details: ArtifactDetails::Database {
+                        database: "component".to_string(),
+                        server_version: "15.18".to_string(),
+                        row_counts: [("public.jobs".to_string(), 42)].into(),
+                    },
+                },
+                Artifact {
+                    kind: DataKind::Job,
+                    component: "job-data".to_string(),
+                    name: "all.cntmp".to_string(),
+                    path: MemberPath::parse("artifacts/all.cntmp").unwrap(),
+                    size: 99,
+                    sha256: Digest::of(b"cntmp"),
+                    compression: Compression::None,
+                    encryption: Encryption::Age {
+                        recipients: vec!["age1example".to_string()],
+                    },
+                    created_at: ts,
+                    details: ArtifactDetails::Job {
+                        fqns: vec![Fqn::parse("package::/apcera/pkg/runtimes::go-1.5.1").unwrap()],
+                    },
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn snapshot_of_the_format() {
+        let m = sample();
+        insta::assert_snapshot!(String::from_utf8(m.to_json()).unwrap());
+        assert_eq!(
+            Manifest::from_json("manifest.json", &m.to_json()).unwrap(),
+            m
+        );
+    }
+
+    #[test]
+    fn committed_schema_is_current() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/schemas/manifest.schema.json"
+        );
+        let generated = Manifest::json_schema();
+        if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            committed, generated,
+            "run with UPDATE_SCHEMAS=1 to refresh docs/schemas"
+        );
+    }
+
+    #[test]
+    fn refuses_other_versions_and_bad_shapes() {
+        let mut v: serde_json::Value = serde_json::from_slice(&sample().to_json()).unwrap();
+        v["format_version"] = 2.into();
+        let e = Manifest::from_json("m.json", v.to_string().as_bytes()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::UnsupportedVersion {
+                    found: 2,
+                    supported: 1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+
+        let e = Manifest::from_json("m.json", b"{\"set_id\": 1}").unwrap_err();
+        assert!(
+            e.to_string().contains("missing field `format_version`"),
+            "{e}"
+        );
+
+        let e = Manifest::from_json("m.json", b"{\n  \"format_version\": 1,\n  \"set_id\": 5\n}")
+            .unwrap_err();
+        assert!(e.to_string().starts_with("`m.json` line 3"), "{e}");
+
+        let mut v: serde_json::Value = serde_json::from_slice(&sample().to_json()).unwrap();
+        v["artifacts"][1]["path"] = "../escape".into();
+        let e = Manifest::from_json("m.json", v.to_string().as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("`..`"), "{e}");
+
+        let mut v: serde_json::Value = serde_json::from_slice(&sample().to_json()).unwrap();
+        v["artifacts"][1]["name"] = v["artifacts"][0]["name"].clone();
+        let e = Manifest::from_json("m.json", v.to_string().as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("appears twice"), "{e}");
+    }
+}

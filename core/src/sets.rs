@@ -1,0 +1,763 @@
+//! Backup sets: write-once groups of artifacts committed by a manifest written last.
+//!
+//! Layout in a store: `sets/<set-id>/artifacts/<name>` for each artifact, then
+//! `sets/<set-id>/manifest.json`. A set without a manifest is incomplete: it is never listed
+//! as a backup and `prune` removes it once it is older than a grace period.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::archive::{Compression, MemberPath};
+use crate::digest::{Digest, HashingReader};
+use crate::error::{Error, Result};
+use crate::manifest::{
+    Artifact, ArtifactDetails, DataKind, Encryption, MANIFEST_FORMAT_VERSION, Manifest, Reason,
+    validate_set_id,
+};
+use crate::retention::{Decision, RetentionPolicy, decide};
+use crate::store::{DynStore, ObjectKey, PutOptions, Store, get_bytes};
+
+/// Where sets live in a store.
+pub const SETS_PREFIX: &str = "sets/";
+/// The name of a set's manifest.
+pub const MANIFEST_NAME: &str = "manifest.json";
+/// The largest manifest read (a bound against hostile stores).
+pub const MAX_MANIFEST_SIZE: u64 = 64 << 20;
+
+/// The producer string written into manifests.
+pub fn producer() -> String {
+    format!("continuum-backup {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// A new set id: the UTC time as `YYYYMMDDTHHMMSSZ` and 8 random hex digits, so ids sort
+/// by time and two writers never collide.
+pub fn new_set_id(now: Timestamp) -> String {
+    format!(
+        "{}-{:08x}",
+        now.strftime("%Y%m%dT%H%M%SZ"),
+        rand::random::<u32>()
+    )
+}
+
+fn key(set_id: &str, rest: &str) -> Result<ObjectKey> {
+    ObjectKey::parse(&format!("{SETS_PREFIX}{set_id}/{rest}"))
+}
+
+/// Options of a new set.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SetOptions {
+    /// Why the set is made.
+    pub reason: Reason,
+    /// The cluster, when known.
+    pub cluster_name: Option<String>,
+}
+
+impl SetOptions {
+    /// Options with a reason.
+    pub fn new(reason: Reason) -> Self {
+        Self {
+            reason,
+            cluster_name: None,
+        }
+    }
+
+    /// Sets the cluster name.
+    pub fn cluster_name(mut self, name: impl Into<String>) -> Self {
+        self.cluster_name = Some(name.into());
+        self
+    }
+}
+
+/// What an artifact is, before its bytes are written.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ArtifactSpec {
+    /// Its kind of data.
+    pub kind: DataKind,
+    /// Its component.
+    pub component: String,
+    /// Its name, unique in the set; a relative path (`terraform/main.tf` is fine).
+    pub name: String,
+    /// How the bytes given are compressed.
+    pub compression: Compression,
+    /// How the bytes given are encrypted.
+    pub encryption: Encryption,
+    /// Kind-specific details.
+    pub details: ArtifactDetails,
+}
+
+impl ArtifactSpec {
+    /// An uncompressed, unencrypted artifact with no details.
+    pub fn new(kind: DataKind, component: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            kind,
+            component: component.into(),
+            name: name.into(),
+            compression: Compression::None,
+            encryption: Encryption::None,
+            details: ArtifactDetails::None,
+        }
+    }
+
+    /// Sets the compression.
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Sets the details.
+    pub fn details(mut self, details: ArtifactDetails) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+/// Writes one backup set. Artifacts may be added from several threads at once (`&self`);
+/// [`SetWriter::commit`] writes the manifest. Dropped without a commit, the writer removes
+/// what it wrote (best effort; `prune` removes anything left by a crash).
+#[derive(Debug)]
+pub struct SetWriter {
+    store: DynStore,
+    set_id: String,
+    created_at: Timestamp,
+    options: SetOptions,
+    artifacts: Mutex<Vec<Artifact>>,
+    written: Mutex<Vec<ObjectKey>>,
+    done: bool,
+}
+
+impl SetWriter {
+    /// Starts a set with a fresh id.
+    pub fn begin(store: DynStore, options: SetOptions) -> Result<Self> {
+        let created_at = Timestamp::now();
+        Ok(Self {
+            store,
+            set_id: new_set_id(created_at),
+            created_at,
+            options,
+            artifacts: Mutex::new(Vec::new()),
+            written: Mutex::new(Vec::new()),
+            done: false,
+        })
+    }
+
+    /// The set's id.
+    pub fn set_id(&self) -> &str {
+        &self.set_id
+    }
+
+    /// Streams one artifact into the set.
+    pub fn add(&self, spec: ArtifactSpec, data: &mut dyn Read) -> Result<Artifact> {
+        let name = MemberPath::parse(&spec.name).map_err(|e| Error::InvalidInput {
+            what: "artifact name",
+            value: spec.name.clone(),
+            reason: e.to_string(),
+        })?;
+        let path = MemberPath::parse("artifacts")?.join(name.as_str())?;
+        {
+            let artifacts = lock(&self.artifacts);
+            if artifacts.iter().any(|a| a.name == name.as_str()) {
+                return Err(Error::InvalidInput {
+                    what: "artifact name",
+                    value: spec.name,
+                    reason: "another artifact of the set has this name".to_string(),
+                });
+            }
+        }
+        let object = key(&self.set_id, path.as_str())?;
+        lock(&self.written).push(object.clone());
+        let written = self.store.put(&object, data, &PutOptions::default())?;
+        let artifact = Artifact {
+            kind: spec.kind,
+            component: spec.component,
+            name: name.as_str().to_string(),
+            path,
+            size: written.size,
+            sha256: written.sha256,
+            compression: spec.compression,
+            encryption: spec.encryption,
+            created_at: Timestamp::now(),
+            details: spec.details,
+        };
+        let mut artifacts = lock(&self.artifacts);
+        if artifacts.iter().any(|a| a.name == artifact.name) {
+            return Err(Error::InvalidInput {
+                what: "artifact name",
+                value: artifact.name,
+                reason: "another artifact of the set has this name".to_string(),
+            });
+        }
+        artifacts.push(artifact.clone());
+        Ok(artifact)
+    }
+
+    /// Checks every artifact is in the store with its size, then writes the manifest.
+    pub fn commit(mut self) -> Result<Manifest> {
+        let mut artifacts = std::mem::take(&mut *lock(&self.artifacts));
+        artifacts.sort_by(|a, b| a.name.cmp(&b.name));
+        for a in &artifacts {
+            let object = key(&self.set_id, a.path.as_str())?;
+            match self.store.head(&object)? {
+                Some(meta) if meta.size == a.size => {}
+                Some(meta) => {
+                    return Err(Error::Corrupt {
+                        entry: a.name.clone(),
+                        expected: format!("{} bytes", a.size),
+                        actual: format!("{} bytes", meta.size),
+                    });
+                }
+                None => {
+                    return Err(Error::NotFound {
+                        key: object.to_string(),
+                        store: self.store.url(),
+                    });
+                }
+            }
+        }
+        let manifest = Manifest {
+            format_version: MANIFEST_FORMAT_VERSION,
+            set_id: self.set_id.clone(),
+            created_at: self.created_at,
+            producer: producer(),
+            cluster_name: self.options.cluster_name.clone(),
+            reason: self.options.reason,
+            artifacts,
+        };
+        let json = manifest.to_json();
+        self.store.put(
+            &key(&self.set_id, MANIFEST_NAME)?,
+            &mut json.as_slice(),
+            &PutOptions::expecting(Digest::of(&json)),
+        )?;
+        self.done = true;
+        Ok(manifest)
+    }
+
+    /// Removes everything written so far.
+    pub fn abort(mut self) -> Result<()> {
+        self.done = true;
+        self.remove_written()
+    }
+
+    fn remove_written(&self) -> Result<()> {
+        let written = std::mem::take(&mut *lock(&self.written));
+        let mut first_error = None;
+        for object in written {
+            if let Err(e) = self.store.delete(&object) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for SetWriter {
+    fn drop(&mut self) {
+        if !self.done
+            && let Err(e) = self.remove_written()
+        {
+            tracing::warn!(set_id = %self.set_id, error = %e, "could not remove an uncommitted set");
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A set found in a store.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct SetEntry {
+    /// The set's id.
+    pub set_id: String,
+    /// What state it is in.
+    pub state: SetState,
+    /// Objects the set holds, the manifest included.
+    pub objects: usize,
+    /// Their total size.
+    pub bytes: u64,
+    /// The newest object's time.
+    pub last_modified: Timestamp,
+}
+
+/// The state of a set.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SetState {
+    /// Its manifest is present and valid.
+    Committed {
+        /// The manifest.
+        manifest: Box<Manifest>,
+    },
+    /// It has no manifest: a backup that did not finish, or one being written.
+    Incomplete,
+    /// Its manifest is present but cannot be read; it is reported and never pruned.
+    Unreadable {
+        /// Why.
+        error: String,
+    },
+}
+
+/// Every set in the store, in any state, sorted by id (oldest first).
+pub fn scan_sets(store: &dyn Store) -> Result<Vec<SetEntry>> {
+    let mut groups: BTreeMap<String, (usize, u64, Timestamp, bool)> = BTreeMap::new();
+    for meta in store.list(SETS_PREFIX)? {
+        let Some(rest) = meta.key.strip_prefix(SETS_PREFIX) else {
+            continue;
+        };
+        let Some((id, inner)) = rest.split_once('/') else {
+            continue;
+        };
+        let entry = groups
+            .entry(id.to_string())
+            .or_insert((0, 0, Timestamp::UNIX_EPOCH, false));
+        entry.0 += 1;
+        entry.1 += meta.size;
+        entry.2 = entry.2.max(meta.last_modified);
+        entry.3 |= inner == MANIFEST_NAME;
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for (set_id, (objects, bytes, last_modified, has_manifest)) in groups {
+        let state = if !has_manifest {
+            SetState::Incomplete
+        } else {
+            match load_manifest(store, &set_id) {
+                Ok(manifest) => SetState::Committed {
+                    manifest: Box::new(manifest),
+                },
+                Err(e) => SetState::Unreadable {
+                    error: e.to_string(),
+                },
+            }
+        };
+        out.push(SetEntry {
+            set_id,
+            state,
+            objects,
+            bytes,
+            last_modified,
+        });
+    }
+    Ok(out)
+}
+
+/// The committed sets, newest first.
+pub fn list_sets(store: &dyn Store) -> Result<Vec<Manifest>> {
+    let mut sets: Vec<Manifest> = scan_sets(store)?
+        .into_iter()
+        .filter_map(|e| match e.state {
+            SetState::Committed { manifest } => Some(*manifest),
+            _ => None,
+        })
+        .collect();
+    sets.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| b.set_id.cmp(&a.set_id))
+    });
+    Ok(sets)
+}
+
+/// Reads and checks a set's manifest.
+pub fn load_manifest(store: &dyn Store, set_id: &str) -> Result<Manifest> {
+    validate_set_id(set_id)?;
+    let object = key(set_id, MANIFEST_NAME)?;
+    let bytes = match get_bytes(store, &object, MAX_MANIFEST_SIZE) {
+        Err(Error::NotFound { .. }) => {
+            return Err(Error::SetNotFound {
+                set_id: set_id.to_string(),
+                store: store.url(),
+            });
+        }
+        other => other?,
+    };
+    let manifest = Manifest::from_json(object.as_str(), &bytes)?;
+    if manifest.set_id != set_id {
+        return Err(Error::Corrupt {
+            entry: object.to_string(),
+            expected: format!("set id `{set_id}`"),
+            actual: format!("set id `{}`", manifest.set_id),
+        });
+    }
+    Ok(manifest)
+}
+
+/// Streams an artifact of a committed set, checking its size and SHA-256 as it is read:
+/// the reader fails at the end of the stream when either differs.
+pub fn open_artifact(
+    store: &dyn Store,
+    manifest: &Manifest,
+    name: &str,
+) -> Result<Box<dyn Read + Send>> {
+    let artifact = manifest
+        .artifacts
+        .iter()
+        .find(|a| a.name == name)
+        .ok_or_else(|| Error::NotFound {
+            key: format!("{}/{name}", manifest.set_id),
+            store: store.url(),
+        })?;
+    let object = key(&manifest.set_id, artifact.path.as_str())?;
+    let inner = store.get(&object)?;
+    Ok(Box::new(CheckedReader {
+        inner: HashingReader::new(inner),
+        expected: artifact.sha256,
+        size: artifact.size,
+        name: artifact.name.clone(),
+        finished: false,
+    }))
+}
+
+struct CheckedReader {
+    inner: HashingReader<Box<dyn Read + Send>>,
+    expected: Digest,
+    size: u64,
+    name: String,
+    finished: bool,
+}
+
+impl Read for CheckedReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.finished {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        if self.inner.len() > self.size {
+            return Err(std::io::Error::other(Error::Corrupt {
+                entry: self.name.clone(),
+                expected: format!("{} bytes", self.size),
+                actual: format!("more than {} bytes", self.size),
+            }));
+        }
+        if n == 0 && !buf.is_empty() {
+            self.finished = true;
+            let len = self.inner.len();
+            let digest = std::mem::replace(
+                &mut self.inner,
+                HashingReader::new(Box::new(std::io::empty())),
+            )
+            .finish()
+            .1;
+            if len != self.size {
+                return Err(std::io::Error::other(Error::Corrupt {
+                    entry: self.name.clone(),
+                    expected: format!("{} bytes", self.size),
+                    actual: format!("{len} bytes"),
+                }));
+            }
+            if digest != self.expected {
+                return Err(std::io::Error::other(Error::Corrupt {
+                    entry: self.name.clone(),
+                    expected: self.expected.to_string(),
+                    actual: digest.to_string(),
+                }));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The outcome of checking one artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CheckStatus {
+    /// Size and SHA-256 match.
+    Ok,
+    /// The object is gone.
+    Missing,
+    /// The object's size differs.
+    SizeMismatch {
+        /// Recorded size.
+        expected: u64,
+        /// Size found.
+        actual: u64,
+    },
+    /// The object's content differs.
+    DigestMismatch {
+        /// Recorded digest.
+        expected: Digest,
+        /// Digest found.
+        actual: Digest,
+    },
+    /// The object could not be read.
+    ReadError {
+        /// Why.
+        message: String,
+    },
+}
+
+/// One artifact's check.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct ArtifactCheck {
+    /// The artifact's name.
+    pub name: String,
+    /// Its path in the set.
+    pub path: String,
+    /// The outcome.
+    #[serde(flatten)]
+    pub status: CheckStatus,
+}
+
+/// The result of [`verify_set`].
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct VerifyReport {
+    /// The set.
+    pub set_id: String,
+    /// True when every artifact checked out.
+    pub ok: bool,
+    /// Bytes read and hashed.
+    pub bytes_checked: u64,
+    /// Every artifact's outcome.
+    pub artifacts: Vec<ArtifactCheck>,
+    /// Objects in the set the manifest does not name (reported, not an error).
+    pub unexpected_objects: Vec<String>,
+}
+
+impl VerifyReport {
+    /// The artifacts that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &ArtifactCheck> {
+        self.artifacts
+            .iter()
+            .filter(|a| a.status != CheckStatus::Ok)
+    }
+}
+
+/// Reads every artifact of a committed set and checks its size and SHA-256.
+pub fn verify_set(store: &dyn Store, set_id: &str) -> Result<VerifyReport> {
+    let manifest = load_manifest(store, set_id)?;
+    let listed: BTreeSet<String> = store
+        .list(&format!("{SETS_PREFIX}{set_id}/"))?
+        .into_iter()
+        .map(|m| m.key)
+        .collect();
+    let mut expected_keys = BTreeSet::new();
+    expected_keys.insert(format!("{SETS_PREFIX}{set_id}/{MANIFEST_NAME}"));
+    let mut checks = Vec::new();
+    let mut bytes_checked = 0;
+    for artifact in &manifest.artifacts {
+        let object = key(set_id, artifact.path.as_str())?;
+        expected_keys.insert(object.to_string());
+        let status = if !listed.contains(object.as_str()) {
+            CheckStatus::Missing
+        } else {
+            match store.get(&object) {
+                Err(Error::NotFound { .. }) => CheckStatus::Missing,
+                Err(e) => CheckStatus::ReadError {
+                    message: e.to_string(),
+                },
+                Ok(reader) => match crate::digest::digest_reader(reader) {
+                    Err(e) => CheckStatus::ReadError {
+                        message: e.to_string(),
+                    },
+                    Ok((digest, size)) => {
+                        bytes_checked += size;
+                        if size != artifact.size {
+                            CheckStatus::SizeMismatch {
+                                expected: artifact.size,
+                                actual: size,
+                            }
+                        } else if digest != artifact.sha256 {
+                            CheckStatus::DigestMismatch {
+                                expected: artifact.sha256,
+                                actual: digest,
+                            }
+                        } else {
+                            CheckStatus::Ok
+                        }
+                    }
+                },
+            }
+        };
+        checks.push(ArtifactCheck {
+            name: artifact.name.clone(),
+            path: artifact.path.to_string(),
+            status,
+        });
+    }
+    let unexpected_objects = listed.difference(&expected_keys).cloned().collect();
+    Ok(VerifyReport {
+        set_id: set_id.to_string(),
+        ok: checks.iter().all(|c| c.status == CheckStatus::Ok),
+        bytes_checked,
+        artifacts: checks,
+        unexpected_objects,
+    })
+}
+
+/// Options of [`prune`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PruneOptions {
+    /// Which committed sets to keep.
+    pub policy: RetentionPolicy,
+    /// Report without removing anything.
+    pub dry_run: bool,
+    /// An incomplete set whose newest object is younger than this may still be being
+    /// written, and is left alone.
+    pub incomplete_grace: Duration,
+    /// The time to judge by (now, when unset).
+    pub now: Option<Timestamp>,
+}
+
+impl PruneOptions {
+    /// Options for a policy, with a one-hour grace for incomplete sets.
+    pub fn new(policy: RetentionPolicy) -> Self {
+        Self {
+            policy,
+            dry_run: false,
+            incomplete_grace: Duration::from_secs(3600),
+            now: None,
+        }
+    }
+}
+
+/// What prune decided for an incomplete or unreadable set.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct LeftoverDecision {
+    /// The set.
+    pub set_id: String,
+    /// Its objects.
+    pub objects: usize,
+    /// Removed (or would be, in a dry run).
+    pub remove: bool,
+    /// Why.
+    pub reason: String,
+}
+
+/// The result of [`prune`].
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct PruneReport {
+    /// True when nothing was removed on purpose.
+    pub dry_run: bool,
+    /// One decision per committed set, newest first.
+    pub decisions: Vec<Decision>,
+    /// Decisions for incomplete and unreadable sets.
+    pub leftovers: Vec<LeftoverDecision>,
+    /// Objects removed.
+    pub removed_objects: u64,
+    /// Bytes removed (or that would be).
+    pub removed_bytes: u64,
+}
+
+/// Applies a retention policy: removes the committed sets no rule keeps and the incomplete
+/// sets older than the grace period. A committed set loses its manifest first, so a prune
+/// that is interrupted leaves an incomplete set (removed next time), never a damaged one.
+pub fn prune(store: &dyn Store, options: &PruneOptions) -> Result<PruneReport> {
+    let now = options.now.unwrap_or_else(Timestamp::now);
+    let entries = scan_sets(store)?;
+    let committed: Vec<(String, Timestamp)> = entries
+        .iter()
+        .filter_map(|e| match &e.state {
+            SetState::Committed { manifest } => Some((e.set_id.clone(), manifest.created_at)),
+            _ => None,
+        })
+        .collect();
+    let decisions = decide(&committed, &options.policy)?;
+    let mut report = PruneReport {
+        dry_run: options.dry_run,
+        decisions,
+        leftovers: Vec::new(),
+        removed_objects: 0,
+        removed_bytes: 0,
+    };
+    let grace = jiff::SignedDuration::try_from(options.incomplete_grace)
+        .unwrap_or(jiff::SignedDuration::MAX);
+    for entry in &entries {
+        let decision = match &entry.state {
+            SetState::Committed { .. } => continue,
+            SetState::Unreadable { error } => LeftoverDecision {
+                set_id: entry.set_id.clone(),
+                objects: entry.objects,
+                remove: false,
+                reason: format!("kept: its manifest cannot be read ({error}); look at it by hand"),
+            },
+            SetState::Incomplete => {
+                let age = now.duration_since(entry.last_modified);
+                if age >= grace {
+                    LeftoverDecision {
+                        set_id: entry.set_id.clone(),
+                        objects: entry.objects,
+                        remove: true,
+                        reason: format!(
+                            "incomplete (no manifest), last written {} ago",
+                            human_duration(age)
+                        ),
+                    }
+                } else {
+                    LeftoverDecision {
+                        set_id: entry.set_id.clone(),
+                        objects: entry.objects,
+                        remove: false,
+                        reason: format!(
+                            "incomplete but written {} ago, within the grace period: it may still be being written",
+                            human_duration(age)
+                        ),
+                    }
+                }
+            }
+        };
+        report.leftovers.push(decision);
+    }
+    let sizes: BTreeMap<&str, u64> = entries
+        .iter()
+        .map(|e| (e.set_id.as_str(), e.bytes))
+        .collect();
+    let doomed: Vec<String> = report
+        .decisions
+        .iter()
+        .filter(|d| !d.keep)
+        .map(|d| d.set_id.clone())
+        .chain(
+            report
+                .leftovers
+                .iter()
+                .filter(|l| l.remove)
+                .map(|l| l.set_id.clone()),
+        )
+        .collect();
+    for set_id in doomed {
+        report.removed_bytes += sizes.get(set_id.as_str()).copied().unwrap_or(0);
+        if !options.dry_run {
+            report.removed_objects += remove_set(store, &set_id)?;
+        }
+    }
+    Ok(report)
+}
+
+/// Removes a set: the manifest first, then every other object.
+fn remove_set(store: &dyn Store, set_id: &str) -> Result<u64> {
+    let manifest = key(set_id, MANIFEST_NAME)?;
+    let mut removed = 0;
+    if store.head(&manifest)?.is_some() {
+        store.delete(&manifest)?;
+        removed += 1;
+    }
+    for meta in store.list(&format!("{SETS_PREFIX}{set_id}/"))? {
+        store.delete(&ObjectKey::parse(&meta.key)?)?;
+        removed += 1;
+    }
+    Ok(removed)
+}
+
+fn human_duration(d: jiff::SignedDuration) -> String {
+    let secs = d.as_secs().max(0);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    }
+}
