@@ -267,6 +267,68 @@ impl Drop for SetWriter {
     }
 }
 
+/// The simplest backup there is: commits `files` as one set, each artifact named after its
+/// file name. Every file is checked (a readable regular file, names unique) before anything
+/// is written; a failure while writing removes what was written.
+pub fn create_set_from_files(
+    store: DynStore,
+    files: &[std::path::PathBuf],
+    kind: DataKind,
+    component: &str,
+    options: SetOptions,
+) -> Result<Manifest> {
+    if files.is_empty() {
+        return Err(Error::InvalidInput {
+            what: "file list",
+            value: String::new(),
+            reason: "give at least one file".to_string(),
+        });
+    }
+    let mut names = BTreeSet::new();
+    for file in files {
+        let md = std::fs::metadata(file).map_err(|e| Error::io("read", file, e))?;
+        if !md.is_file() {
+            return Err(Error::InvalidInput {
+                what: "file",
+                value: file.display().to_string(),
+                reason: "not a regular file".to_string(),
+            });
+        }
+        let name = artifact_name(file)?;
+        if !names.insert(name.clone()) {
+            return Err(Error::InvalidInput {
+                what: "file",
+                value: file.display().to_string(),
+                reason: format!(
+                    "another file is also named `{name}`; artifact names must be unique"
+                ),
+            });
+        }
+    }
+    let writer = SetWriter::begin(store, options)?;
+    for file in files {
+        let mut f = std::fs::File::open(file).map_err(|e| Error::io("open", file, e))?;
+        let spec = ArtifactSpec::new(kind, component, artifact_name(file)?).details(
+            ArtifactDetails::File {
+                source: file.display().to_string(),
+            },
+        );
+        writer.add(spec, &mut f)?;
+    }
+    writer.commit()
+}
+
+fn artifact_name(file: &std::path::Path) -> Result<String> {
+    file.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
+        .ok_or_else(|| Error::InvalidInput {
+            what: "file",
+            value: file.display().to_string(),
+            reason: "its name is not valid UTF-8".to_string(),
+        })
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

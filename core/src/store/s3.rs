@@ -261,6 +261,8 @@ impl S3Store {
         data: &mut dyn Read,
         options: &PutOptions,
     ) -> Result<PutResult> {
+        // `WriteMultipart` spawns its part uploads onto the ambient runtime.
+        let _context = self.runtime.enter();
         let opts = PutMultipartOptions {
             attributes: Self::attributes(options.expected_sha256),
             ..PutMultipartOptions::default()

@@ -1,0 +1,60 @@
+//! One conformance suite, run on every store backend.
+
+mod common;
+
+use common::*;
+use continuum_core::Store;
+
+#[test]
+fn folder_store_conforms() {
+    let (_dir, store) = local_store();
+    conformance(store.as_ref(), false);
+}
+
+#[test]
+fn s3_store_conforms() {
+    let store = s3_store();
+    conformance(store.as_ref(), true);
+}
+
+#[test]
+fn folder_store_streams_a_200_mib_object() {
+    let (_dir, store) = local_store();
+    large_object(store.as_ref(), 200 << 20);
+}
+
+#[test]
+fn s3_store_streams_a_200_mib_object_in_parts() {
+    let store = s3_store();
+    large_object(store.as_ref(), 200 << 20);
+}
+
+#[test]
+fn folder_store_leaves_no_temporary_files() {
+    let (dir, store) = local_store();
+    conformance(store.as_ref(), false);
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            assert!(
+                !name.starts_with(".continuum-tmp-"),
+                "left behind: {}",
+                e.path().display()
+            );
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
+}
+
+#[test]
+fn s3_store_refuses_a_missing_bucket() {
+    let endpoint = s3_endpoint();
+    let store =
+        continuum_core::S3Store::open(&unique("missing"), "", &s3_options(&endpoint)).unwrap();
+    let e = store.list("").unwrap_err();
+    assert!(e.to_string().contains("s3://missing-"), "{e}");
+}
