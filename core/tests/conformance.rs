@@ -1,8 +1,6 @@
 //! One conformance suite, run on every store backend.
 
-mod common;
-
-use common::*;
+use continuum_testkit::*;
 use continuum_core::Store;
 
 #[test]

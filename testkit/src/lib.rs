@@ -1,6 +1,11 @@
 //! Shared by the integration tests: the live S3 server and the conformance suite that every
 //! store backend must pass.
-#![allow(dead_code, unreachable_pub)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test support fails loudly, with the values in the message"
+)]
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -72,6 +77,7 @@ pub fn local_store() -> (tempfile::TempDir, DynStore) {
 
 /// Deterministic pseudo-random bytes, a pure function of (seed, position), generated on the
 /// fly (never held whole) and the same whatever sizes the reads ask for.
+#[derive(Debug)]
 pub struct Pattern {
     pos: u64,
     len: u64,
@@ -111,6 +117,7 @@ impl Read for Pattern {
 }
 
 /// A reader that fails after `after` bytes, like a producer that dies.
+#[derive(Debug)]
 pub struct FailingReader {
     inner: Pattern,
     after: u64,
@@ -139,17 +146,17 @@ impl Read for FailingReader {
     }
 }
 
-fn key(s: &str) -> ObjectKey {
+pub fn key(s: &str) -> ObjectKey {
     ObjectKey::parse(s).unwrap()
 }
 
-fn read_all(store: &dyn Store, k: &str) -> Vec<u8> {
+pub fn read_all(store: &dyn Store, k: &str) -> Vec<u8> {
     let mut out = Vec::new();
     store.get(&key(k)).unwrap().read_to_end(&mut out).unwrap();
     out
 }
 
-fn keys(store: &dyn Store, prefix: &str) -> Vec<String> {
+pub fn keys(store: &dyn Store, prefix: &str) -> Vec<String> {
     store
         .list(prefix)
         .unwrap()
