@@ -1,7 +1,7 @@
 //! One conformance suite, run on every store backend.
 
-use continuum_testkit::*;
 use continuum_core::Store;
+use continuum_testkit::*;
 
 #[test]
 fn folder_store_conforms() {
