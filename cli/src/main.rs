@@ -1,1 +1,102 @@
-fn main() {}
+//! `continuum-backup`: thin commands over the continuum-backup library crates.
+//!
+//! Exit codes: 0 success, 1 a failed check or operation (verify found damage, a store
+//! could not be reached), 2 bad usage or bad input.
+
+mod output;
+mod sets;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use continuum_core::{Error, S3Options, StoreOptions};
+
+/// Backs up and restores every kind of data of a continuum platform cluster.
+#[derive(Debug, Parser)]
+#[command(name = "continuum-backup", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Backup sets in a store: create, list, verify, prune.
+    #[command(subcommand)]
+    Sets(sets::SetsCommand),
+}
+
+/// How to reach an S3 store; credentials come from the standard `AWS_*` variables.
+#[derive(Debug, Clone, Args)]
+struct S3Args {
+    /// S3 endpoint URL, for S3-compatible servers (`http://127.0.0.1:9000`).
+    #[arg(long, env = "CONTINUUM_S3_ENDPOINT", global = true)]
+    s3_endpoint: Option<String>,
+    /// S3 region.
+    #[arg(long, global = true)]
+    s3_region: Option<String>,
+    /// Use path-style requests (`endpoint/bucket/key`), as most S3-compatible servers want.
+    #[arg(long, global = true)]
+    s3_path_style: bool,
+}
+
+impl S3Args {
+    fn store_options(&self) -> StoreOptions {
+        let mut s3 = S3Options::default();
+        s3.endpoint.clone_from(&self.s3_endpoint);
+        s3.region.clone_from(&self.s3_region);
+        s3.path_style = self.s3_path_style;
+        StoreOptions::with_s3(s3)
+    }
+}
+
+/// What a command reports back to `main`.
+#[derive(Debug)]
+enum Outcome {
+    /// Everything went well.
+    Success,
+    /// A check found a problem (already reported).
+    CheckFailed,
+}
+
+/// An error, with the exit code it deserves.
+#[derive(Debug)]
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let code = match e {
+            Error::InvalidFqn { .. }
+            | Error::InvalidDigest { .. }
+            | Error::UnsafePath { .. }
+            | Error::InvalidStoreUrl { .. }
+            | Error::InvalidInput { .. }
+            | Error::NotFound { .. }
+            | Error::SetNotFound { .. }
+            | Error::AlreadyExists { .. } => 2,
+            _ => 1,
+        };
+        Self {
+            message: e.to_string(),
+            code,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sets(command) => sets::run(command),
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::CheckFailed) => ExitCode::from(1),
+        Err(failure) => {
+            eprintln!("continuum-backup: error: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}

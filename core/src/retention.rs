@@ -33,12 +33,23 @@ impl RetentionPolicy {
         }
     }
 
-    fn is_empty(&self) -> bool {
-        self.keep_last == 0
+    /// Refuses a policy with no rule at all, which would remove every set.
+    pub fn validate(&self) -> Result<()> {
+        let empty = self.keep_last == 0
             && self.keep_daily == 0
             && self.keep_weekly == 0
             && self.keep_monthly == 0
-            && self.min_keep == 0
+            && self.min_keep == 0;
+        if empty {
+            return Err(Error::InvalidInput {
+                what: "retention policy",
+                value: "(no rule)".to_string(),
+                reason: "give at least one of keep_last, keep_daily, keep_weekly, keep_monthly or min_keep; \
+                         an empty policy would remove every set"
+                    .to_string(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -61,15 +72,7 @@ pub struct Decision {
 /// Returns one decision per set, newest first. Refuses a policy with no rule at all, which
 /// would remove every set.
 pub fn decide(sets: &[(String, Timestamp)], policy: &RetentionPolicy) -> Result<Vec<Decision>> {
-    if policy.is_empty() {
-        return Err(Error::InvalidInput {
-            what: "retention policy",
-            value: "(no rule)".to_string(),
-            reason: "give at least one of keep_last, keep_daily, keep_weekly, keep_monthly or min_keep; \
-                     an empty policy would remove every set"
-                .to_string(),
-        });
-    }
+    policy.validate()?;
     let mut sorted: Vec<&(String, Timestamp)> = sets.iter().collect();
     sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
 

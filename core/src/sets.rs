@@ -268,7 +268,7 @@ impl Drop for SetWriter {
 }
 
 /// The simplest backup there is: commits `files` as one set, each artifact named after its
-/// file name. Every file is checked (a readable regular file, names unique) before anything
+/// file name. Every file is checked (it exists, is not a folder, names are unique) before anything
 /// is written; a failure while writing removes what was written.
 pub fn create_set_from_files(
     store: DynStore,
@@ -287,11 +287,12 @@ pub fn create_set_from_files(
     let mut names = BTreeSet::new();
     for file in files {
         let md = std::fs::metadata(file).map_err(|e| Error::io("read", file, e))?;
-        if !md.is_file() {
+        // Pipes are welcome (`<(pg_dump …)`, a FIFO); folders are not.
+        if md.is_dir() {
             return Err(Error::InvalidInput {
                 what: "file",
                 value: file.display().to_string(),
-                reason: "not a regular file".to_string(),
+                reason: "a folder, expected a file".to_string(),
             });
         }
         let name = artifact_name(file)?;
@@ -718,6 +719,7 @@ pub struct PruneReport {
 /// sets older than the grace period. A committed set loses its manifest first, so a prune
 /// that is interrupted leaves an incomplete set (removed next time), never a damaged one.
 pub fn prune(store: &dyn Store, options: &PruneOptions) -> Result<PruneReport> {
+    options.policy.validate()?;
     let now = options.now.unwrap_or_else(Timestamp::now);
     let entries = scan_sets(store)?;
     let committed: Vec<(String, Timestamp)> = entries
