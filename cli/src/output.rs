@@ -4,11 +4,22 @@ use std::io::Write;
 
 use serde::Serialize;
 
+/// Prints a line on stdout. A closed pipe (`| head`) is not an error worth a panic: the
+/// reader has what it wanted.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
 /// Prints a value as pretty JSON on stdout.
 pub(crate) fn json<T: Serialize>(value: &T) {
-    let text =
-        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    println!("{text}");
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => say!("{text}"),
+        Err(e) => eprintln!("continuum-backup: error: cannot render JSON: {e}"),
+    }
 }
 
 /// Prints rows as a table with aligned columns; the first row is the header.

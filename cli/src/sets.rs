@@ -10,7 +10,7 @@ use continuum_core::{
 };
 use serde::Serialize;
 
-use crate::output::{json, size, table};
+use crate::output::{json, say, size, table};
 use crate::{Failure, Outcome, S3Args};
 
 #[derive(Debug, Subcommand)]
@@ -115,7 +115,7 @@ pub(crate) fn run(command: SetsCommand) -> Result<Outcome, Failure> {
             if as_json {
                 json(&manifest);
             } else {
-                println!("{}", manifest.set_id);
+                say!("{}", manifest.set_id);
             }
             Ok(Outcome::Success)
         }
@@ -211,14 +211,14 @@ pub(crate) fn run(command: SetsCommand) -> Result<Outcome, Failure> {
             } else {
                 for r in &reports {
                     if r.ok {
-                        println!(
+                        say!(
                             "{}: ok ({} artifacts, {} checked)",
                             r.set_id,
                             r.artifacts.len(),
                             size(r.bytes_checked)
                         );
                     } else {
-                        println!("{}: DAMAGED", r.set_id);
+                        say!("{}: DAMAGED", r.set_id);
                     }
                     for check in r.failures() {
                         let what = match &check.status {
@@ -232,14 +232,14 @@ pub(crate) fn run(command: SetsCommand) -> Result<Outcome, Failure> {
                             CheckStatus::ReadError { message } => format!("unreadable: {message}"),
                             _ => "failed".to_string(),
                         };
-                        println!("  artifact `{}` ({}): {what}", check.name, check.path);
+                        say!("  artifact `{}` ({}): {what}", check.name, check.path);
                     }
                     for extra in &r.unexpected_objects {
-                        println!("  note: `{extra}` is in the set but not in its manifest");
+                        say!("  note: `{extra}` is in the set but not in its manifest");
                     }
                 }
                 if ids.is_empty() {
-                    println!("no committed sets");
+                    say!("no committed sets");
                 }
             }
             Ok(if ok {
@@ -308,7 +308,7 @@ pub(crate) fn run(command: SetsCommand) -> Result<Outcome, Failure> {
                 table(&rows);
                 let removed = report.decisions.iter().filter(|d| !d.keep).count()
                     + report.leftovers.iter().filter(|l| l.remove).count();
-                println!("{verb} {removed} set(s), {}", size(report.removed_bytes));
+                say!("{verb} {removed} set(s), {}", size(report.removed_bytes));
             }
             Ok(Outcome::Success)
         }
