@@ -1,0 +1,48 @@
+"""continuum_backup: backup sets in a folder or an S3 bucket, from Python.
+
+A thin layer over the Rust library continuum-core::
+
+    from continuum_backup import Store
+
+    store = Store.open("/var/backups/continuum")
+    manifest = store.create_set(["/etc/continuum/cluster.conf"], reason="manual")
+    assert store.verify(manifest.set_id).ok
+"""
+
+from ._errors import (
+    AlreadyExistsError,
+    CorruptError,
+    Error,
+    InvalidInputError,
+    NotFoundError,
+    StoreError,
+)
+from ._native import (
+    Artifact,
+    ArtifactCheck,
+    Fqn,
+    LeftoverDecision,
+    Manifest,
+    PruneDecision,
+    PruneReport,
+    Store,
+    VerifyReport,
+)
+
+__all__ = [
+    "AlreadyExistsError",
+    "Artifact",
+    "ArtifactCheck",
+    "CorruptError",
+    "Error",
+    "Fqn",
+    "InvalidInputError",
+    "LeftoverDecision",
+    "Manifest",
+    "NotFoundError",
+    "PruneDecision",
+    "PruneReport",
+    "Store",
+    "StoreError",
+    "VerifyReport",
+]

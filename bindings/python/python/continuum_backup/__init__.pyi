@@ -1,0 +1,33 @@
+from ._errors import AlreadyExistsError as AlreadyExistsError
+from ._errors import CorruptError as CorruptError
+from ._errors import Error as Error
+from ._errors import InvalidInputError as InvalidInputError
+from ._errors import NotFoundError as NotFoundError
+from ._errors import StoreError as StoreError
+from ._native import Artifact as Artifact
+from ._native import ArtifactCheck as ArtifactCheck
+from ._native import Fqn as Fqn
+from ._native import LeftoverDecision as LeftoverDecision
+from ._native import Manifest as Manifest
+from ._native import PruneDecision as PruneDecision
+from ._native import PruneReport as PruneReport
+from ._native import Store as Store
+from ._native import VerifyReport as VerifyReport
+
+__all__ = [
+    "AlreadyExistsError",
+    "Artifact",
+    "ArtifactCheck",
+    "CorruptError",
+    "Error",
+    "Fqn",
+    "InvalidInputError",
+    "LeftoverDecision",
+    "Manifest",
+    "NotFoundError",
+    "PruneDecision",
+    "PruneReport",
+    "Store",
+    "StoreError",
+    "VerifyReport",
+]

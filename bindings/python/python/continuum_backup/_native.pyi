@@ -1,0 +1,267 @@
+"""The native part of continuum_backup, written in Rust over continuum-core.
+
+Every function raises the exceptions of ``continuum_backup._errors``:
+``InvalidInputError`` (a ``ValueError``) for refused input, ``NotFoundError`` (a
+``LookupError``), ``AlreadyExistsError``, ``CorruptError`` and ``StoreError`` (an ``OSError``).
+Times are ISO 8601 strings in UTC (``2026-11-25T12:00:00.000000+00:00``), which
+``datetime.fromisoformat`` reads.
+"""
+
+import os
+from collections.abc import Sequence
+from typing import Any, final
+
+__all__ = [
+    "Artifact",
+    "ArtifactCheck",
+    "Fqn",
+    "LeftoverDecision",
+    "Manifest",
+    "PruneDecision",
+    "PruneReport",
+    "Store",
+    "VerifyReport",
+]
+
+@final
+class Fqn:
+    """A fully qualified name: ``type::/namespace::local_name``, ``type::/namespace`` (a
+    realm) or the untyped ``/namespace::local_name``. Immutable, hashable, compared by value."""
+
+    @staticmethod
+    def parse(text: str, default_type: str | None = None) -> Fqn:
+        """Parses an FQN. With ``default_type``, an omitted type becomes that type and a type
+        that is written must equal it. Raises ``InvalidInputError`` naming the column."""
+
+    @property
+    def resource_type(self) -> str | None:
+        """The type (``job``, ``package`` …), or ``None`` when not written."""
+
+    @property
+    def namespace(self) -> str:
+        """The namespace (``/apcera/pkg``; ``/`` for the root)."""
+
+    @property
+    def local_name(self) -> str | None:
+        """The local name, or ``None`` for a realm."""
+
+    @property
+    def is_realm(self) -> bool:
+        """True when the FQN names a realm (it has no local name)."""
+
+    def with_namespace(self, namespace: str) -> Fqn:
+        """The same type and local name in another namespace."""
+
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Store:
+    """A backup store: a folder (a path or ``file:///…``) or an S3 bucket
+    (``s3://bucket/prefix``). Its repr and its errors never show a credential."""
+
+    @staticmethod
+    def open(
+        url: str,
+        *,
+        endpoint: str | None = None,
+        region: str | None = None,
+        path_style: bool | None = None,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        session_token: str | None = None,
+    ) -> Store:
+        """Opens the store ``url`` names. The keyword arguments apply to S3 stores;
+        credentials left unset come from the ``AWS_*`` variables."""
+
+    @property
+    def url(self) -> str:
+        """The store's URL, without credentials."""
+
+    def create_set(
+        self,
+        files: Sequence[str | os.PathLike[str]],
+        *,
+        kind: str = "cluster",
+        component: str = "files",
+        reason: str = "manual",
+        cluster_name: str | None = None,
+    ) -> Manifest:
+        """Commits ``files`` as one new backup set, one artifact per file named after it.
+
+        ``kind`` is ``cluster``, ``policy``, ``job`` or ``log``; ``reason`` is ``daily``,
+        ``deploy``, ``manual`` or ``migration``."""
+
+    def sets(self) -> list[Manifest]:
+        """The committed sets, newest first."""
+
+    def verify(self, set_id: str) -> VerifyReport:
+        """Reads every artifact of a set and checks its size and SHA-256."""
+
+    def prune(
+        self,
+        *,
+        keep_last: int = 0,
+        keep_daily: int = 0,
+        keep_weekly: int = 0,
+        keep_monthly: int = 0,
+        min_keep: int = 0,
+        dry_run: bool = False,
+        incomplete_grace_seconds: int = 3600,
+    ) -> PruneReport:
+        """Removes the sets no retention rule keeps, and incomplete sets older than the grace
+        period. At least one rule must be given. With ``dry_run``, removes nothing."""
+
+@final
+class Manifest:
+    """The manifest of a committed backup set."""
+
+    @property
+    def set_id(self) -> str: ...
+    @property
+    def created_at(self) -> str: ...
+    @property
+    def producer(self) -> str: ...
+    @property
+    def cluster_name(self) -> str | None: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def artifacts(self) -> list[Artifact]: ...
+    def to_json(self) -> str:
+        """The manifest as the JSON document stored with the set."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Artifact:
+    """One artifact of a backup set."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def component(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> str:
+        """Its object path inside the set (``artifacts/<name>``)."""
+
+    @property
+    def size(self) -> int: ...
+    @property
+    def sha256(self) -> str:
+        """``sha256:`` and 64 lowercase hex digits."""
+
+    @property
+    def compression(self) -> str: ...
+    @property
+    def created_at(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class VerifyReport:
+    """The outcome of ``Store.verify``."""
+
+    @property
+    def set_id(self) -> str: ...
+    @property
+    def ok(self) -> bool:
+        """True when every artifact checked out."""
+
+    @property
+    def bytes_checked(self) -> int: ...
+    @property
+    def artifacts(self) -> list[ArtifactCheck]: ...
+    @property
+    def unexpected_objects(self) -> list[str]:
+        """Objects in the set that its manifest does not name."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class ArtifactCheck:
+    """The check of one artifact."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def status(self) -> str:
+        """``ok``, ``missing``, ``size_mismatch``, ``digest_mismatch`` or ``read_error``."""
+
+    @property
+    def expected_size(self) -> int | None:
+        """For ``size_mismatch``: the recorded size."""
+
+    @property
+    def actual_size(self) -> int | None:
+        """For ``size_mismatch``: the size found."""
+
+    @property
+    def expected_sha256(self) -> str | None:
+        """For ``digest_mismatch``: the recorded digest."""
+
+    @property
+    def actual_sha256(self) -> str | None:
+        """For ``digest_mismatch``: the digest found."""
+
+    @property
+    def message(self) -> str | None:
+        """For ``read_error``: why the artifact could not be read."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class PruneReport:
+    """The outcome of ``Store.prune``."""
+
+    @property
+    def dry_run(self) -> bool: ...
+    @property
+    def decisions(self) -> list[PruneDecision]:
+        """One per committed set, newest first."""
+
+    @property
+    def leftovers(self) -> list[LeftoverDecision]:
+        """One per incomplete or unreadable set."""
+
+    @property
+    def removed_objects(self) -> int: ...
+    @property
+    def removed_bytes(self) -> int:
+        """Bytes removed, or that would be in a dry run."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class PruneDecision:
+    """What prune decided for one committed set."""
+
+    @property
+    def set_id(self) -> str: ...
+    @property
+    def created_at(self) -> str: ...
+    @property
+    def keep(self) -> bool: ...
+    @property
+    def reasons(self) -> list[str]:
+        """Every rule that keeps the set, or why none does."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class LeftoverDecision:
+    """What prune decided for an incomplete or unreadable set."""
+
+    @property
+    def set_id(self) -> str: ...
+    @property
+    def objects(self) -> int: ...
+    @property
+    def remove(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
