@@ -96,6 +96,12 @@ pub enum Error {
         /// The store, as its URL.
         store: String,
     },
+    /// A file exists already and was not to be replaced.
+    #[error("`{}` already exists; nothing was overwritten (use force to replace it)", path.display())]
+    FileExists {
+        /// The file.
+        path: PathBuf,
+    },
     /// A backup set does not exist (or has no manifest, so was never committed).
     #[error("backup set `{set_id}` not found in store `{store}`")]
     SetNotFound {

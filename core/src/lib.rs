@@ -4,6 +4,7 @@ mod archive;
 mod digest;
 mod error;
 mod fqn;
+mod fsutil;
 mod manifest;
 mod retention;
 mod sets;
@@ -16,6 +17,7 @@ pub use crate::archive::{
 pub use crate::digest::{Digest, Hasher, HashingReader, HashingWriter, digest_reader};
 pub use crate::error::{Error, Result};
 pub use crate::fqn::{Fqn, Namespace, ResourceType};
+pub use crate::fsutil::{WriteOptions, write_atomic};
 pub use crate::manifest::{
     Artifact, ArtifactDetails, DataKind, Encryption, MANIFEST_FORMAT_VERSION, Manifest, Reason,
     validate_set_id,

@@ -1,14 +1,14 @@
 //! The local-folder store: the embedded default.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
-use super::{ObjectKey, ObjectMeta, PutOptions, PutResult, Store, TEMP_MARKER};
-use crate::digest::Hasher;
+use super::{ObjectKey, ObjectMeta, PutOptions, PutResult, Store};
 use crate::error::{Error, Result};
+use crate::fsutil::{TEMP_MARKER, WriteOptions, write_atomic};
 
 /// A store in a folder. Each object is a file; keys map to paths below the root.
 ///
@@ -19,8 +19,6 @@ use crate::error::{Error, Result};
 pub struct LocalStore {
     root: PathBuf,
 }
-
-const COPY_BUFFER: usize = 1 << 20;
 
 impl LocalStore {
     /// A store rooted at `root`; the folder is created by the first put.
@@ -43,53 +41,6 @@ impl LocalStore {
             store: self.url(),
         }
     }
-
-    fn write_temp(
-        &self,
-        temp: &Path,
-        data: &mut dyn Read,
-        options: &PutOptions,
-        key: &ObjectKey,
-    ) -> Result<PutResult> {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(temp)
-            .map_err(|e| Error::io("create", temp, e))?;
-        let mut hasher = Hasher::new();
-        let mut buf = vec![0u8; COPY_BUFFER];
-        loop {
-            let n = match data.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(super::io_error(self, key, e)),
-            };
-            let chunk = buf.get(..n).unwrap_or_default();
-            hasher.update(chunk);
-            file.write_all(chunk)
-                .map_err(|e| Error::io("write", temp, e))?;
-        }
-        let size = hasher.len();
-        let sha256 = hasher.finish();
-        if let Some(expected) = options.expected_sha256
-            && expected != sha256
-        {
-            return Err(Error::Corrupt {
-                entry: key.to_string(),
-                expected: expected.to_string(),
-                actual: sha256.to_string(),
-            });
-        }
-        file.sync_all().map_err(|e| Error::io("sync", temp, e))?;
-        Ok(PutResult { size, sha256 })
-    }
-}
-
-fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io("sync", dir, e))
 }
 
 fn meta_of(key: String, md: &fs::Metadata) -> ObjectMeta {
@@ -113,29 +64,25 @@ impl Store for LocalStore {
 
     fn put(&self, key: &ObjectKey, data: &mut dyn Read, options: &PutOptions) -> Result<PutResult> {
         let target = self.path_of(key);
-        if fs::symlink_metadata(&target).is_ok() {
-            return Err(Error::AlreadyExists {
+        let write = WriteOptions {
+            expected_sha256: options.expected_sha256,
+            ..WriteOptions::default()
+        };
+        match write_atomic(&target, data, write) {
+            Ok((size, sha256)) => Ok(PutResult { size, sha256 }),
+            Err(Error::FileExists { .. }) => Err(Error::AlreadyExists {
                 key: key.to_string(),
                 store: self.url(),
-            });
+            }),
+            Err(Error::Corrupt {
+                expected, actual, ..
+            }) => Err(Error::Corrupt {
+                entry: key.to_string(),
+                expected,
+                actual,
+            }),
+            Err(e) => Err(e),
         }
-        let dir = target.parent().unwrap_or(&self.root).to_path_buf();
-        fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-        let temp = dir.join(format!("{TEMP_MARKER}{:016x}", rand::random::<u64>()));
-        let result = self
-            .write_temp(&temp, data, options, key)
-            .and_then(|written| match fs::hard_link(&temp, &target) {
-                Ok(()) => Ok(written),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Error::AlreadyExists {
-                    key: key.to_string(),
-                    store: self.url(),
-                }),
-                Err(e) => Err(Error::io("link into place", &target, e)),
-            });
-        let _ = fs::remove_file(&temp);
-        let written = result?;
-        sync_dir(&dir)?;
-        Ok(written)
     }
 
     fn get(&self, key: &ObjectKey) -> Result<Box<dyn Read + Send>> {

@@ -23,8 +23,7 @@ pub use self::local::LocalStore;
 pub use self::s3::{S3Options, S3Store, SHA256_METADATA, Secret};
 pub use self::url::{StoreOptions, open_store};
 
-/// The prefix of temporary names; keys may not use it, listings never show it.
-pub(crate) const TEMP_MARKER: &str = ".continuum-tmp-";
+use crate::fsutil::TEMP_MARKER;
 
 /// The key of an object: a [`MemberPath`] whose segments never start with the temporary marker.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -1,0 +1,210 @@
+//! Diagnostics: what went wrong, where (`file:line:column`), the source line and a caret.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A byte range in the source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// A span from `start` to `end`.
+    pub fn new(start: usize, end: usize) -> Self {
+        Self { start, end }
+    }
+
+    /// The smallest span holding both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The document is refused.
+    Error,
+    /// The document is accepted, but something looks wrong.
+    Warning,
+}
+
+/// One finding about a document, with its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// What is wrong, and what was expected.
+    pub message: String,
+    /// The file (or document name) it concerns.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// The source line, for display.
+    pub source_line: String,
+    /// How many characters the caret underlines (at least 1).
+    pub width: usize,
+    /// A hint, when there is a likely fix.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// True for errors.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        writeln!(
+            f,
+            "{}:{}:{}: {level}: {}",
+            self.file, self.line, self.column, self.message
+        )?;
+        let number = self.line.to_string();
+        let pad = " ".repeat(number.len());
+        let line = self.source_line.replace('\t', " ");
+        writeln!(f, "{pad} |")?;
+        writeln!(f, "{number} | {line}")?;
+        write!(
+            f,
+            "{pad} | {}{}",
+            " ".repeat(self.column.saturating_sub(1)),
+            "^".repeat(self.width.max(1))
+        )?;
+        if let Some(help) = &self.help {
+            write!(f, "\n{pad} = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Maps byte offsets to lines and columns.
+#[derive(Debug, Clone)]
+pub(crate) struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Self { text, starts }
+    }
+
+    /// (line, column), both 1-based; the column counts characters.
+    pub(crate) fn position(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(1, |s| s.chars().count() + 1);
+        (line, column)
+    }
+
+    pub(crate) fn line_text(&self, line: usize) -> &'a str {
+        let start = self
+            .starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let end = self
+            .starts
+            .get(line)
+            .map_or(self.text.len(), |e| e.saturating_sub(1));
+        self.text
+            .get(start..end.max(start))
+            .unwrap_or("")
+            .trim_end_matches('\r')
+    }
+
+    pub(crate) fn diagnostic(
+        &self,
+        file: &str,
+        severity: Severity,
+        span: Span,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> Diagnostic {
+        let (line, column) = self.position(span.start);
+        let source_line = self.line_text(line).to_string();
+        let width = self
+            .text
+            .get(span.start..span.end.min(span.start + source_line.len()))
+            .map_or(1, |s| {
+                s.split('\n').next().unwrap_or("").chars().count().max(1)
+            });
+        Diagnostic {
+            severity,
+            message: message.into(),
+            file: file.to_string(),
+            line,
+            column,
+            source_line,
+            width,
+            help,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters() {
+        let idx = LineIndex::new("ab\n“é” x\n");
+        assert_eq!(idx.position(0), (1, 1));
+        assert_eq!(idx.position(3), (2, 1));
+        let x = "ab\n“é” x\n".find('x').unwrap();
+        assert_eq!(idx.position(x), (2, 5));
+        assert_eq!(idx.line_text(2), "“é” x");
+    }
+
+    #[test]
+    fn renders_with_a_caret() {
+        let text = "on job::/ {\n  permit read,\n}\n";
+        let idx = LineIndex::new(text);
+        let brace = text.rfind('}').unwrap();
+        let d = idx.diagnostic(
+            "a.pol",
+            Severity::Error,
+            Span::new(brace, brace + 1),
+            "expected a value after `,`",
+            None,
+        );
+        assert_eq!(
+            d.to_string(),
+            "a.pol:3:1: error: expected a value after `,`\n  |\n3 | }\n  | ^"
+        );
+        let comma = text.find(',').unwrap();
+        let d = idx.diagnostic(
+            "a.pol",
+            Severity::Warning,
+            Span::new(comma, comma + 1),
+            "x",
+            Some("y".into()),
+        );
+        assert_eq!(
+            d.to_string(),
+            "a.pol:2:14: warning: x\n  |\n2 |   permit read,\n  |              ^\n  = help: y"
+        );
+    }
+}

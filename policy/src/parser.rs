@@ -1,0 +1,676 @@
+//! Tokens → syntax tree, with recovery: one pass reports every error it can find.
+
+use crate::diagnostic::{Diagnostic, LineIndex, Severity, Span};
+use crate::lexer::{Kind, LexNote, Token, lex, string_value};
+use crate::tree::{Clause, Comment, Condition, Consequent, Document, Policy, Rule, Value};
+
+/// The largest document accepted: 512 KB.
+pub const MAX_DOCUMENT_SIZE: usize = 512 * 1024;
+
+/// Errors reported at most in one pass; the rest would only repeat the first.
+const MAX_ERRORS: usize = 50;
+
+/// A parsed document and the warnings found on the way.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Parsed {
+    /// The tree.
+    pub document: Document,
+    /// Warnings (the document is still accepted).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Marks that an error was recorded and the caller should recover.
+struct Recover;
+
+type Step<T> = Result<T, Recover>;
+
+pub(crate) struct Parser<'a> {
+    text: &'a str,
+    file: &'a str,
+    index: LineIndex<'a>,
+    tokens: Vec<Token>,
+    pos: usize,
+    pending: Vec<Comment>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses a document; `file` names it in diagnostics. Returns the tree and its warnings, or
+/// every error (and warning) found.
+pub(crate) fn parse_document(text: &str, file: &str) -> Result<Parsed, Vec<Diagnostic>> {
+    let (header, body_start) = split_header(text);
+    let (tokens, notes) = lex(text.get(body_start..).unwrap_or(""));
+    let tokens = tokens
+        .into_iter()
+        .map(|mut t| {
+            t.span = Span::new(t.span.start + body_start, t.span.end + body_start);
+            t
+        })
+        .collect();
+    let mut p = Parser {
+        text,
+        file,
+        index: LineIndex::new(text),
+        tokens,
+        pos: 0,
+        pending: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    for note in notes {
+        match note {
+            LexNote::TypographicQuotes(span) => p.warn(
+                shift(span, body_start),
+                "typographic quotes “ ” are read as straight quotes `\"`",
+                Some("type straight quotes `\"` to silence this".to_string()),
+            ),
+            LexNote::UnterminatedString(span) => p.error(
+                shift(span, body_start),
+                "unterminated string, expected a closing `\"` on the same line",
+                None,
+            ),
+            LexNote::BadEscape(span) => p.error(
+                shift(span, body_start),
+                "unknown escape in a string, expected one of `\\\"` `\\\\` `\\n` `\\t` `\\r` `\\/` `\\uXXXX`",
+                None,
+            ),
+        }
+    }
+    let description = match header {
+        Header::None => None,
+        Header::Description(d) => Some(d),
+        Header::Bad(span, message) => {
+            p.error(
+                span,
+                message,
+                Some("write it as `<continuum-policy description=\"…\">`".to_string()),
+            );
+            None
+        }
+    };
+    let document = p.document(description);
+    if p.diagnostics.iter().any(Diagnostic::is_error) {
+        Err(p.diagnostics)
+    } else {
+        Ok(Parsed {
+            document,
+            warnings: p.diagnostics,
+        })
+    }
+}
+
+fn shift(span: Span, by: usize) -> Span {
+    Span::new(span.start + by, span.end + by)
+}
+
+enum Header {
+    None,
+    Description(String),
+    Bad(Span, &'static str),
+}
+
+/// Finds the optional `<continuum-policy description="…">` line at the top.
+fn split_header(text: &str) -> (Header, usize) {
+    let lead = text.len() - text.trim_start().len();
+    let rest = text.get(lead..).unwrap_or("");
+    if !rest.starts_with("<continuum-policy") {
+        return (Header::None, 0);
+    }
+    let line_end = rest.find('\n').map_or(text.len(), |i| lead + i);
+    let line = text.get(lead..line_end).unwrap_or("").trim_end();
+    let span = Span::new(lead, lead + line.len());
+    let Some(inner) = line
+        .strip_prefix("<continuum-policy")
+        .and_then(|s| s.strip_suffix('>'))
+    else {
+        return (
+            Header::Bad(span, "the header line must end with `>`"),
+            line_end,
+        );
+    };
+    let inner = inner.trim();
+    if inner.is_empty() {
+        return (Header::Description(String::new()), line_end);
+    }
+    let Some(value) = inner.strip_prefix("description=") else {
+        return (
+            Header::Bad(span, "the header takes one attribute, `description`"),
+            line_end,
+        );
+    };
+    if value.len() < 2 || !value.starts_with('"') || !value.ends_with('"') {
+        return (
+            Header::Bad(span, "the description must be a double-quoted string"),
+            line_end,
+        );
+    }
+    (Header::Description(string_value(value)), line_end)
+}
+
+fn describe(kind: Kind, text: &str) -> String {
+    match kind {
+        Kind::Eof => "the end of the document".to_string(),
+        Kind::Str => format!("the string {text}"),
+        _ => format!("`{text}`"),
+    }
+}
+
+impl<'a> Parser<'a> {
+    fn error(&mut self, span: Span, message: impl Into<String>, help: Option<String>) {
+        let d = self
+            .index
+            .diagnostic(self.file, Severity::Error, span, message, help);
+        self.diagnostics.push(d);
+    }
+
+    fn warn(&mut self, span: Span, message: impl Into<String>, help: Option<String>) {
+        let d = self
+            .index
+            .diagnostic(self.file, Severity::Warning, span, message, help);
+        self.diagnostics.push(d);
+    }
+
+    fn too_many_errors(&self) -> bool {
+        self.diagnostics.iter().filter(|d| d.is_error()).count() >= MAX_ERRORS
+    }
+
+    fn raw(&self) -> Token {
+        self.tokens.get(self.pos).copied().unwrap_or(Token {
+            kind: Kind::Eof,
+            span: Span::new(self.text.len(), self.text.len()),
+            newline_before: true,
+            blank_before: false,
+        })
+    }
+
+    fn slice(&self, t: Token) -> &'a str {
+        self.text.get(t.span.start..t.span.end).unwrap_or("")
+    }
+
+    /// Moves comments into `pending`; returns the next significant token.
+    fn peek(&mut self) -> Token {
+        loop {
+            let t = self.raw();
+            if t.kind != Kind::Comment {
+                return t;
+            }
+            let comment = self.comment(t);
+            self.pending.push(comment);
+            self.pos += 1;
+        }
+    }
+
+    fn comment(&self, t: Token) -> Comment {
+        let raw = self.slice(t);
+        Comment {
+            text: raw.strip_prefix("//").unwrap_or(raw).trim_end().to_string(),
+            blank_before: t.blank_before,
+            span: t.span,
+        }
+    }
+
+    fn bump(&mut self) -> Token {
+        let t = self.peek();
+        if t.kind != Kind::Eof {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn is_word(&mut self, word: &str) -> bool {
+        let t = self.peek();
+        t.kind == Kind::Word && self.slice(t) == word
+    }
+
+    fn expect(&mut self, kind: Kind, what: &str, help: Option<String>) -> Step<Token> {
+        let t = self.peek();
+        if t.kind == kind {
+            return Ok(self.bump());
+        }
+        let found = describe(t.kind, self.slice(t));
+        self.error(t.span, format!("expected {what}, found {found}"), help);
+        Err(Recover)
+    }
+
+    fn take_comments(&mut self) -> Vec<Comment> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Skips to just after the `}` closing the block that holds the current position.
+    fn recover_to_close(&mut self, mut depth: usize) {
+        loop {
+            let t = self.raw();
+            self.pos += 1;
+            match t.kind {
+                Kind::Eof => {
+                    self.pos -= 1;
+                    return;
+                }
+                Kind::LBrace => depth += 1,
+                Kind::RBrace => {
+                    if depth <= 1 {
+                        return;
+                    }
+                    depth -= 1;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn document(&mut self, description: Option<String>) -> Document {
+        let mut policies = Vec::new();
+        loop {
+            let t = self.peek();
+            if t.kind == Kind::Eof || self.too_many_errors() {
+                break;
+            }
+            match self.policy() {
+                Ok(policy) => policies.push(policy),
+                Err(Recover) => self.recover_policy(),
+            }
+        }
+        let trailing_comments = self.take_comments();
+        Document {
+            name: None,
+            description,
+            policies,
+            trailing_comments,
+        }
+    }
+
+    /// After a broken policy head, skip to the next line that starts a policy.
+    fn recover_policy(&mut self) {
+        let mut depth = 0usize;
+        loop {
+            let t = self.raw();
+            match t.kind {
+                Kind::Eof => return,
+                Kind::LBrace => depth += 1,
+                Kind::RBrace => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        self.pos += 1;
+                        return;
+                    }
+                }
+                Kind::Word if depth == 0 && t.newline_before && self.slice(t) == "on" => return,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+    }
+
+    fn policy(&mut self) -> Step<Policy> {
+        let first = self.peek();
+        let comments = self.take_comments();
+        let blank_before = comments
+            .first()
+            .map_or(first.blank_before, |c| c.blank_before);
+        if self.is_word("on") {
+            let on = self.bump();
+            let next = self.peek();
+            if next.kind != Kind::Word {
+                let found = describe(next.kind, self.slice(next));
+                self.error(
+                    next.span,
+                    format!(
+                        "expected a realm FQN after `on` (such as `job::/sandbox`), found {found}"
+                    ),
+                    None,
+                );
+                let _ = on;
+                return Err(Recover);
+            }
+        }
+        let realm_token = self.peek();
+        if realm_token.kind != Kind::Word {
+            let found = describe(realm_token.kind, self.slice(realm_token));
+            self.error(
+                realm_token.span,
+                format!("expected a policy: `on` and a realm FQN (such as `on job::/sandbox {{`), found {found}"),
+                None,
+            );
+            if realm_token.kind == Kind::RBrace {
+                self.pos += 1;
+                return Err(Recover);
+            }
+            return Err(Recover);
+        }
+        self.bump();
+        let realm = self.slice(realm_token).to_string();
+        let open = self.expect(
+            Kind::LBrace,
+            "`{` after the realm",
+            (!realm.contains("::"))
+                .then(|| "a realm is an FQN such as `job::/sandbox/tom`".to_string()),
+        )?;
+        let mut rules = Vec::new();
+        let close = loop {
+            let t = self.peek();
+            match t.kind {
+                Kind::RBrace => break self.bump(),
+                Kind::Eof => {
+                    let (line, _) = self.index.position(open.span.start);
+                    self.error(
+                        t.span,
+                        format!("expected `}}` to close the policy opened at line {line}"),
+                        None,
+                    );
+                    return Err(Recover);
+                }
+                _ => {}
+            }
+            if self.too_many_errors() {
+                return Err(Recover);
+            }
+            match self.rule() {
+                Ok(rule) => rules.push(rule),
+                Err(Recover) => {
+                    self.pending.clear();
+                }
+            }
+        };
+        let closing_comments = self.take_comments();
+        Ok(Policy {
+            comments,
+            blank_before,
+            realm,
+            realm_span: realm_token.span,
+            rules,
+            closing_comments,
+            span: first.span.to(close.span),
+        })
+    }
+
+    fn rule(&mut self) -> Step<Rule> {
+        let first = self.peek();
+        let mut comments = self.take_comments();
+        let blank_before = comments
+            .first()
+            .map_or(first.blank_before, |c| c.blank_before);
+        let condition = if self.is_word("if") {
+            self.bump();
+            if let Err(Recover) = self.expect(Kind::LParen, "`(` after `if`", None) {
+                self.recover_to_close(0);
+                return Err(Recover);
+            }
+            let condition = match self.condition() {
+                Ok(c) => c,
+                Err(Recover) => {
+                    self.recover_to_close(0);
+                    return Err(Recover);
+                }
+            };
+            if let Err(Recover) = self.expect(
+                Kind::RParen,
+                "`)` to close the condition, or `&&` / `||` to extend it",
+                None,
+            ) {
+                self.recover_to_close(0);
+                return Err(Recover);
+            }
+            comments.extend(self.take_comments());
+            Some(condition)
+        } else {
+            None
+        };
+        let t = self.peek();
+        if t.kind != Kind::LBrace {
+            let found = describe(t.kind, self.slice(t));
+            let (what, help) = if condition.is_some() {
+                ("`{` to open the rule's consequents".to_string(), None)
+            } else if t.kind == Kind::Word {
+                (
+                    "a rule: `if (…) { … }` or `{ … }`".to_string(),
+                    Some(format!(
+                        "wrap consequents in braces: `{{ {} … }}`",
+                        self.slice(t)
+                    )),
+                )
+            } else {
+                (
+                    "a rule: `if (…) { … }` or `{ … }`, or `}` to close the policy".to_string(),
+                    None,
+                )
+            };
+            self.error(t.span, format!("expected {what}, found {found}"), help);
+            if t.kind == Kind::Eof {
+                return Err(Recover);
+            }
+            // Skip the rest of this line, or the block that follows, whichever comes first.
+            self.pos += 1;
+            loop {
+                let n = self.raw();
+                if n.kind == Kind::Eof || n.kind == Kind::RBrace || n.newline_before {
+                    break;
+                }
+                if n.kind == Kind::LBrace {
+                    self.recover_to_close(0);
+                    break;
+                }
+                self.pos += 1;
+            }
+            return Err(Recover);
+        }
+        let open = self.bump();
+        let mut consequents = Vec::new();
+        let close = loop {
+            let t = self.peek();
+            match t.kind {
+                Kind::RBrace => break self.bump(),
+                Kind::Semi => {
+                    self.bump();
+                    continue;
+                }
+                Kind::Word => match self.consequent() {
+                    Ok(c) => consequents.push(c),
+                    Err(Recover) => {
+                        self.recover_to_close(1);
+                        return Err(Recover);
+                    }
+                },
+                Kind::Eof => {
+                    let (line, _) = self.index.position(open.span.start);
+                    self.error(
+                        t.span,
+                        format!("expected `}}` to close the rule opened at line {line}"),
+                        None,
+                    );
+                    return Err(Recover);
+                }
+                _ => {
+                    let found = describe(t.kind, self.slice(t));
+                    self.error(
+                        t.span,
+                        format!(
+                            "expected a consequent such as `permit read`, or `}}`, found {found}"
+                        ),
+                        None,
+                    );
+                    self.recover_to_close(1);
+                    return Err(Recover);
+                }
+            }
+        };
+        if consequents.is_empty() {
+            self.warn(
+                open.span.to(close.span),
+                "this rule has no consequents: it does nothing",
+                None,
+            );
+        }
+        let closing_comments = self.take_comments();
+        Ok(Rule {
+            comments,
+            blank_before,
+            condition,
+            consequents,
+            closing_comments,
+            span: first.span.to(close.span),
+        })
+    }
+
+    fn consequent(&mut self) -> Step<Consequent> {
+        let claim_token = self.peek();
+        let comments = self.take_comments();
+        let blank_before = comments
+            .first()
+            .map_or(claim_token.blank_before, |c| c.blank_before);
+        self.bump();
+        let claim = self.slice(claim_token).to_string();
+        let mut values = vec![self.value(&format!("a value after `{claim}`"))?];
+        let mut end = self
+            .tokens
+            .get(self.pos.saturating_sub(1))
+            .map_or(claim_token.span, |t| t.span);
+        let mut trailing_comment = None;
+        loop {
+            // A `;` may end it, and a comment on the same line belongs to it.
+            if self.raw().kind == Kind::Semi {
+                self.pos += 1;
+            }
+            let r = self.raw();
+            if r.kind == Kind::Comment && !r.newline_before {
+                trailing_comment = Some(self.comment(r));
+                self.pos += 1;
+                break;
+            }
+            if self.peek().kind != Kind::Comma {
+                break;
+            }
+            self.bump();
+            values.push(self.value("a value after `,`")?);
+            end = self
+                .tokens
+                .get(self.pos.saturating_sub(1))
+                .map_or(end, |t| t.span);
+        }
+        Ok(Consequent {
+            comments,
+            blank_before,
+            claim,
+            values,
+            trailing_comment,
+            span: claim_token.span.to(end),
+        })
+    }
+
+    fn value(&mut self, what: &str) -> Step<Value> {
+        let t = self.peek();
+        let text = self.slice(t);
+        let value = match t.kind {
+            Kind::Str => Value::String(string_value(text)),
+            Kind::Word => Value::from_word(text),
+            Kind::Template => Value::Template(
+                text.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string(),
+            ),
+            _ => {
+                let found = describe(t.kind, text);
+                self.error(
+                    t.span,
+                    format!("expected {what} (a string, a word, a number or a `[template]`), found {found}"),
+                    None,
+                );
+                return Err(Recover);
+            }
+        };
+        self.bump();
+        Ok(value)
+    }
+
+    fn condition(&mut self) -> Step<Condition> {
+        let first = self.and_condition()?;
+        if self.peek().kind != Kind::Or {
+            return Ok(first);
+        }
+        let mut items = vec![first];
+        while self.peek().kind == Kind::Or {
+            self.bump();
+            items.push(self.and_condition()?);
+        }
+        Ok(Condition::Or(items))
+    }
+
+    fn and_condition(&mut self) -> Step<Condition> {
+        let first = self.unary()?;
+        if self.peek().kind != Kind::And {
+            return Ok(first);
+        }
+        let mut items = vec![first];
+        while self.peek().kind == Kind::And {
+            self.bump();
+            items.push(self.unary()?);
+        }
+        Ok(Condition::And(items))
+    }
+
+    fn unary(&mut self) -> Step<Condition> {
+        let t = self.peek();
+        match t.kind {
+            Kind::Not => {
+                self.bump();
+                Ok(Condition::Not(Box::new(self.unary()?)))
+            }
+            Kind::LParen => {
+                self.bump();
+                let inner = self.condition()?;
+                self.expect(Kind::RParen, "`)` to close the group", None)?;
+                Ok(Condition::Group(Box::new(inner)))
+            }
+            _ => self.clause().map(Condition::Clause),
+        }
+    }
+
+    fn clause(&mut self) -> Step<Clause> {
+        let t = self.peek();
+        if t.kind != Kind::Word {
+            let found = describe(t.kind, self.slice(t));
+            self.error(
+                t.span,
+                format!("expected a clause such as `auth_server@apcera.me->name == \"admin\"`, found {found}"),
+                None,
+            );
+            return Err(Recover);
+        }
+        self.bump();
+        let (issuer, claim) = if self.peek().kind == Kind::Arrow {
+            self.bump();
+            let c = self.expect(Kind::Word, "a claim after `->` (such as `name`)", None)?;
+            (Some(self.slice(t).to_string()), self.slice(c).to_string())
+        } else {
+            (None, self.slice(t).to_string())
+        };
+        let op = self.peek();
+        let comparator = match op.kind {
+            Kind::EqEq | Kind::NotEq | Kind::Word => {
+                self.bump();
+                self.slice(op).to_string()
+            }
+            _ => {
+                let found = describe(op.kind, self.slice(op));
+                let help = (op.kind == Kind::Unknown && self.slice(op) == "=")
+                    .then(|| "equality is written `==`".to_string());
+                self.error(
+                    op.span,
+                    format!("expected a comparator (`==`, `!=`, `beginsWith`, `fqnMatch`, `equals` …) after `{claim}`, found {found}"),
+                    help,
+                );
+                return Err(Recover);
+            }
+        };
+        let value = self.value(&format!("a value after `{comparator}`"))?;
+        let end = self
+            .tokens
+            .get(self.pos.saturating_sub(1))
+            .map_or(op.span, |t| t.span);
+        Ok(Clause {
+            issuer,
+            claim,
+            comparator,
+            value,
+            span: t.span.to(end),
+        })
+    }
+}
