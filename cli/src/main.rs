@@ -4,6 +4,7 @@
 //! could not be reached), 2 bad usage or bad input.
 
 mod output;
+mod policy;
 mod sets;
 
 use std::process::ExitCode;
@@ -24,6 +25,9 @@ enum Command {
     /// Backup sets in a store: create, list, verify, prune.
     #[command(subcommand)]
     Sets(sets::SetsCommand),
+    /// Policy documents: check, format, export, import.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 /// How to reach an S3 store; credentials come from the standard `AWS_*` variables.
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sets(command) => sets::run(command),
+        Command::Policy(command) => policy::run(command),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

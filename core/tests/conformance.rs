@@ -1,4 +1,5 @@
 //! One conformance suite, run on every store backend.
+#![cfg(test)]
 
 use continuum_core::Store;
 use continuum_testkit::*;

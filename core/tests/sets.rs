@@ -1,9 +1,5 @@
 //! Backup sets on both stores: commit, list, verify, damage, prune.
-#![expect(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "test helpers fail loudly"
-)]
+#![cfg(test)]
 
 use std::io::Read;
 use std::time::Duration;

@@ -233,20 +233,14 @@ fn memchr_newline(bytes: &[u8], from: usize) -> usize {
         .map_or(bytes.len(), |p| from + p)
 }
 
-/// A word runs over word bytes; `->` ends it (`issuer->claim`), `//` ends it (a comment),
-/// and `[name]` inside it is part of it (`job::/sandbox/[name]`).
+/// A word runs over word bytes; `->` ends it (`issuer->claim`); `[name]` inside it is part of
+/// it (`job::/sandbox/[name]`). `//` starts a comment only where a token starts, so a realm
+/// with a typo (`job::/a//b`) stays one word and gets a precise error.
 fn word_end(bytes: &[u8], start: usize) -> usize {
     let mut i = start;
     loop {
         match bytes.get(i) {
             Some(b'-') if bytes.get(i + 1) == Some(&b'>') => return i,
-            Some(b'/')
-                if bytes.get(i + 1) == Some(&b'/')
-                    && i > start
-                    && bytes.get(i - 1) != Some(&b':') =>
-            {
-                return i;
-            }
             Some(b'[') if i > start => {
                 let mut j = i + 1;
                 while bytes.get(j).is_some_and(|&c| {
@@ -391,11 +385,11 @@ mod tests {
                 (Kind::Eof, "")
             ]
         );
-        assert_eq!(kinds("go-1.5.1//c")[0], (Kind::Word, "go-1.5.1"));
         assert_eq!(
             kinds("package::/apcera//x")[0],
-            (Kind::Word, "package::/apcera")
+            (Kind::Word, "package::/apcera//x")
         );
+        assert_eq!(kinds("read // note")[1], (Kind::Comment, "// note"));
     }
 
     #[test]

@@ -338,12 +338,15 @@ impl<'a> Parser<'a> {
         }
         self.bump();
         let realm = self.slice(realm_token).to_string();
-        let open = self.expect(
-            Kind::LBrace,
-            "`{` after the realm",
-            (!realm.contains("::"))
-                .then(|| "a realm is an FQN such as `job::/sandbox/tom`".to_string()),
-        )?;
+        if self.peek().kind != Kind::LBrace && !realm.contains("::") {
+            self.error(
+                realm_token.span,
+                format!("expected a policy: `on` and a realm FQN (such as `on job::/sandbox {{`), found `{realm}`"),
+                None,
+            );
+            return Err(Recover);
+        }
+        let open = self.expect(Kind::LBrace, "`{` after the realm", None)?;
         let mut rules = Vec::new();
         let close = loop {
             let t = self.peek();

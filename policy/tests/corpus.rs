@@ -1,6 +1,6 @@
 //! The corpus: every fixture parses, validates without errors, formats idempotently to the
 //! same meaning, and round-trips through the policy API's JSON.
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+#![cfg(test)]
 
 use std::path::PathBuf;
 
