@@ -80,7 +80,8 @@ impl From<Error> for Failure {
             | Error::InvalidInput { .. }
             | Error::NotFound { .. }
             | Error::SetNotFound { .. }
-            | Error::AlreadyExists { .. } => 2,
+            | Error::AlreadyExists { .. }
+            | Error::FileExists { .. } => 2,
             _ => 1,
         };
         Self {

@@ -72,7 +72,8 @@ fn format_rule(out: &mut String, rule: &Rule) {
                 .first()
                 .map(consequent_line)
                 .unwrap_or_default();
-            let _ = writeln!(out, "{INDENT}{{ {line} }}");
+            let _ = write!(out, "{INDENT}{{ {line} }}");
+            trailing(out, rule.trailing_comment.as_ref());
             return;
         }
         None => {
@@ -92,13 +93,19 @@ fn format_rule(out: &mut String, rule: &Rule) {
         }
         comments(out, &c.comments, 2);
         let _ = write!(out, "{INDENT}{INDENT}{}", consequent_line(c));
-        if let Some(t) = &c.trailing_comment {
-            let _ = write!(out, "  //{}", t.text);
-        }
-        out.push('\n');
+        trailing(out, c.trailing_comment.as_ref());
     }
     comments(out, &rule.closing_comments, 2);
-    let _ = writeln!(out, "{INDENT}}}");
+    let _ = write!(out, "{INDENT}}}");
+    trailing(out, rule.trailing_comment.as_ref());
+}
+
+/// Ends a line, with its trailing comment if any.
+fn trailing(out: &mut String, comment: Option<&Comment>) {
+    if let Some(c) = comment {
+        let _ = write!(out, "  //{}", c.text);
+    }
+    out.push('\n');
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -58,14 +58,17 @@ pub fn check(text: &str, file: &str) -> Result<Vec<Diagnostic>> {
 }
 
 /// Formats a document in the canonical layout. The output is parsed again and must have
-/// the same model as the input; otherwise nothing is returned but an error.
+/// the same model and the same comments, in the same order, as the input; otherwise nothing
+/// is returned but an error.
 pub fn format(text: &str, file: &str) -> Result<String> {
     let parsed = parse(text, file)?;
     let out = format_document(&parsed.document);
     let again = parse(&out, file).map_err(|_| Error::FormatterChangedMeaning {
         file: file.to_string(),
     })?;
-    if again.document.to_model() != parsed.document.to_model() {
+    if again.document.to_model() != parsed.document.to_model()
+        || again.document.comment_texts() != parsed.document.comment_texts()
+    {
         return Err(Error::FormatterChangedMeaning {
             file: file.to_string(),
         });

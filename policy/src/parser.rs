@@ -503,12 +503,18 @@ impl<'a> Parser<'a> {
             );
         }
         let closing_comments = self.take_comments();
+        let r = self.raw();
+        let trailing_comment = (r.kind == Kind::Comment && !r.newline_before).then(|| {
+            self.pos += 1;
+            self.comment(r)
+        });
         Ok(Rule {
             comments,
             blank_before,
             condition,
             consequents,
             closing_comments,
+            trailing_comment,
             span: first.span.to(close.span),
         })
     }

@@ -63,6 +63,8 @@ pub struct Rule {
     pub consequents: Vec<Consequent>,
     /// Comments before the closing brace.
     pub closing_comments: Vec<Comment>,
+    /// A comment on the line of the closing brace, after it.
+    pub trailing_comment: Option<Comment>,
     /// The whole rule.
     pub span: Span,
 }
@@ -189,4 +191,29 @@ pub(crate) fn quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+impl Document {
+    /// Every comment's text, in document order (the formatter must keep them all).
+    pub fn comment_texts(&self) -> Vec<&str> {
+        fn push<'a>(out: &mut Vec<&'a str>, list: &'a [Comment]) {
+            out.extend(list.iter().map(|c| c.text.as_str()));
+        }
+        let mut out = Vec::new();
+        for p in &self.policies {
+            push(&mut out, &p.comments);
+            for r in &p.rules {
+                push(&mut out, &r.comments);
+                for c in &r.consequents {
+                    push(&mut out, &c.comments);
+                    push(&mut out, c.trailing_comment.as_slice());
+                }
+                push(&mut out, &r.closing_comments);
+                push(&mut out, r.trailing_comment.as_slice());
+            }
+            push(&mut out, &p.closing_comments);
+        }
+        push(&mut out, &self.trailing_comments);
+        out
+    }
 }
