@@ -227,6 +227,89 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+/// A SHA-256 computed on another thread, so that hashing and I/O overlap: the caller hands
+/// over each chunk it has read (and goes on writing it) while the hash runs beside.
+///
+/// Memory is bounded: at most `depth` chunks wait for the hasher.
+#[derive(Debug)]
+pub struct ParallelHasher {
+    sender: Option<std::sync::mpsc::SyncSender<std::sync::Arc<[u8]>>>,
+    worker: Option<std::thread::JoinHandle<Hasher>>,
+}
+
+impl ParallelHasher {
+    /// Starts the hashing thread; up to `depth` chunks may wait for it.
+    pub fn new(depth: usize) -> Self {
+        let (sender, receiver) =
+            std::sync::mpsc::sync_channel::<std::sync::Arc<[u8]>>(depth.max(1));
+        let worker = std::thread::Builder::new()
+            .name("continuum-sha256".to_string())
+            .spawn(move || {
+                let mut hasher = Hasher::new();
+                for chunk in receiver {
+                    hasher.update(&chunk);
+                }
+                hasher
+            })
+            .ok();
+        Self {
+            sender: Some(sender),
+            worker,
+        }
+    }
+
+    /// Hands a chunk to the hasher (blocks while `depth` chunks are waiting).
+    pub fn update(&mut self, chunk: std::sync::Arc<[u8]>) {
+        if let Some(sender) = &self.sender {
+            // The worker ends only when the sender is dropped, so a send cannot fail here.
+            let _ = sender.send(chunk);
+        }
+    }
+
+    /// Waits for the hasher; returns the digest and length of everything handed over.
+    pub fn finish(mut self) -> io::Result<(Digest, u64)> {
+        drop(self.sender.take());
+        let hasher = self
+            .worker
+            .take()
+            .ok_or_else(|| io::Error::other("the hashing thread could not be started"))?
+            .join()
+            .map_err(|_| io::Error::other("the hashing thread failed"))?;
+        let len = hasher.len();
+        Ok((hasher.finish(), len))
+    }
+}
+
+/// Copies `reader` into `writer` in chunks of `chunk` bytes, hashing on another thread;
+/// returns the digest and length of what was copied.
+pub fn copy_hashed(
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    chunk: usize,
+) -> io::Result<(Digest, u64)> {
+    let mut hasher = ParallelHasher::new(4);
+    loop {
+        let mut buf = vec![0u8; chunk];
+        let mut filled = 0;
+        while filled < buf.len() {
+            match reader.read(buf.get_mut(filled..).unwrap_or_default()) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        if filled == 0 {
+            break;
+        }
+        buf.truncate(filled);
+        let shared: std::sync::Arc<[u8]> = buf.into();
+        writer.write_all(&shared)?;
+        hasher.update(shared);
+    }
+    hasher.finish()
+}
+
 /// Hashes a whole stream; returns its digest and length.
 pub fn digest_reader(mut reader: impl Read) -> io::Result<(Digest, u64)> {
     let mut hasher = Hasher::new();
@@ -276,6 +359,16 @@ mod tests {
         assert_eq!((d2, n2), (d, n));
         assert_eq!(out, data);
         assert_eq!(digest_reader(&data[..]).unwrap(), (d, n));
+        let mut copied = Vec::new();
+        assert_eq!(
+            copy_hashed(&mut &data[..], &mut copied, 4096).unwrap(),
+            (d, n)
+        );
+        assert_eq!(copied, data);
+        assert_eq!(
+            copy_hashed(&mut std::io::empty(), &mut Vec::new(), 4096).unwrap(),
+            (Digest::of(b""), 0)
+        );
     }
 
     #[test]

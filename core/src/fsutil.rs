@@ -2,10 +2,10 @@
 //! fsync, then a link (never replaces) or a rename (replaces) into place, then fsync the folder.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::Path;
 
-use crate::digest::{Digest, Hasher};
+use crate::digest::{Digest, copy_hashed};
 use crate::error::{Error, Result};
 
 /// The prefix of temporary files; never a name a caller may use.
@@ -84,25 +84,18 @@ fn write_temp(
         .create_new(true)
         .open(temp)
         .map_err(|e| Error::io("create", temp, e))?;
-    let mut hasher = Hasher::new();
-    let mut buf = vec![0u8; COPY_BUFFER];
-    loop {
-        let n = match data.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(crate::error::from_io(e)
-                    .unwrap_or_else(|e| Error::io("read the data for", target, e)));
-            }
-        };
-        let chunk = buf.get(..n).unwrap_or_default();
-        hasher.update(chunk);
-        file.write_all(chunk)
-            .map_err(|e| Error::io("write", temp, e))?;
+    // Hashing runs on its own thread while this one reads and writes.
+    let mut source = ReadErrors {
+        inner: data,
+        failed: None,
+    };
+    let copied = copy_hashed(&mut source, &mut file, COPY_BUFFER);
+    if let Some(e) = source.failed.take() {
+        return Err(
+            crate::error::from_io(e).unwrap_or_else(|e| Error::io("read the data for", target, e))
+        );
     }
-    let size = hasher.len();
-    let sha256 = hasher.finish();
+    let (sha256, size) = copied.map_err(|e| Error::io("write", temp, e))?;
     if let Some(expected) = expected
         && expected != sha256
     {
@@ -114,6 +107,25 @@ fn write_temp(
     }
     file.sync_all().map_err(|e| Error::io("sync", temp, e))?;
     Ok((size, sha256))
+}
+
+/// Remembers a read error, so that it is told apart from a write error.
+struct ReadErrors<'a> {
+    inner: &'a mut dyn Read,
+    failed: Option<io::Error>,
+}
+
+impl Read for ReadErrors<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            let kind = e.kind();
+            if kind == io::ErrorKind::Interrupted {
+                return e;
+            }
+            self.failed = Some(e);
+            io::Error::from(kind)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,9 @@ pub use crate::archive::{
     Compression, LimitedReader, Limits, MAX_PATH_LEN, MemberPath, UnpackReport, decompress, is_tar,
     unpack_tar,
 };
-pub use crate::digest::{Digest, Hasher, HashingReader, HashingWriter, digest_reader};
+pub use crate::digest::{
+    Digest, Hasher, HashingReader, HashingWriter, ParallelHasher, copy_hashed, digest_reader,
+};
 pub use crate::error::{Error, Result};
 pub use crate::fqn::{Fqn, Namespace, ResourceType};
 pub use crate::fsutil::{WriteOptions, write_atomic};

@@ -1,5 +1,8 @@
 //! `continuum_backup._native`: the Python face of `continuum-core`.
 //!
+//! The policy functions and classes (`continuum-policy`) are in `src/policy.rs`; the Python
+//! module `continuum_backup.policy` re-exports them under their short names.
+//!
 //! Every function here converts its arguments, calls the library with the GIL released
 //! when it touches a store or a file, and converts the result or the error. Behaviour lives
 //! in `continuum-core`; the Python package `continuum_backup` re-exports these classes next
@@ -18,20 +21,53 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
 
+mod policy;
+
 /// The Python module holding the exception classes.
 const ERRORS_MODULE: &str = "continuum_backup._errors";
 
+/// An exception class of `continuum_backup._errors`, imported once.
+pub(crate) struct ErrorClass {
+    name: &'static str,
+    class: PyOnceLock<Py<PyType>>,
+}
+
+impl ErrorClass {
+    const fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            class: PyOnceLock::new(),
+        }
+    }
+
+    /// The class itself.
+    pub(crate) fn get<'py>(&'static self, py: Python<'py>) -> PyResult<&'py Bound<'py, PyType>> {
+        self.class.import(py, ERRORS_MODULE, self.name)
+    }
+
+    /// An exception of this class with `message`.
+    pub(crate) fn err(&'static self, py: Python<'_>, message: String) -> PyErr {
+        match self.get(py) {
+            Ok(class) => PyErr::from_type(class.clone(), message),
+            // Only when the package is broken; the import error says why.
+            Err(import_error) => import_error,
+        }
+    }
+}
+
+pub(crate) static BASE_ERROR: ErrorClass = ErrorClass::new("Error");
+pub(crate) static INVALID_INPUT_ERROR: ErrorClass = ErrorClass::new("InvalidInputError");
+pub(crate) static NOT_FOUND_ERROR: ErrorClass = ErrorClass::new("NotFoundError");
+static ALREADY_EXISTS_ERROR: ErrorClass = ErrorClass::new("AlreadyExistsError");
+static CORRUPT_ERROR: ErrorClass = ErrorClass::new("CorruptError");
+static STORE_ERROR: ErrorClass = ErrorClass::new("StoreError");
+pub(crate) static POLICY_ERROR: ErrorClass = ErrorClass::new("PolicyError");
+
 /// Converts a library error into the matching `continuum_backup` exception; the message is
 /// the library's own text (which never holds a secret).
-fn to_py_err(py: Python<'_>, err: continuum_core::Error) -> PyErr {
+pub(crate) fn to_py_err(py: Python<'_>, err: continuum_core::Error) -> PyErr {
     use continuum_core::Error as E;
-    static INVALID_INPUT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static NOT_FOUND: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static ALREADY_EXISTS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static CORRUPT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static STORE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static BASE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    let (cell, name) = match &err {
+    let class = match &err {
         E::InvalidFqn { .. }
         | E::InvalidDigest { .. }
         | E::UnsafePath { .. }
@@ -39,18 +75,14 @@ fn to_py_err(py: Python<'_>, err: continuum_core::Error) -> PyErr {
         | E::UnsupportedVersion { .. }
         | E::InvalidDocument { .. }
         | E::InvalidStoreUrl { .. }
-        | E::InvalidInput { .. } => (&INVALID_INPUT, "InvalidInputError"),
-        E::NotFound { .. } | E::SetNotFound { .. } => (&NOT_FOUND, "NotFoundError"),
-        E::AlreadyExists { .. } => (&ALREADY_EXISTS, "AlreadyExistsError"),
-        E::Corrupt { .. } => (&CORRUPT, "CorruptError"),
-        E::Store { .. } | E::Io { .. } => (&STORE, "StoreError"),
-        _ => (&BASE, "Error"),
+        | E::InvalidInput { .. } => &INVALID_INPUT_ERROR,
+        E::NotFound { .. } | E::SetNotFound { .. } => &NOT_FOUND_ERROR,
+        E::AlreadyExists { .. } | E::FileExists { .. } => &ALREADY_EXISTS_ERROR,
+        E::Corrupt { .. } => &CORRUPT_ERROR,
+        E::Store { .. } | E::Io { .. } => &STORE_ERROR,
+        _ => &BASE_ERROR,
     };
-    match cell.import(py, ERRORS_MODULE, name) {
-        Ok(class) => PyErr::from_type(class.clone(), err.to_string()),
-        // Only when the package is broken; the import error says why.
-        Err(import_error) => import_error,
-    }
+    class.err(py, err.to_string())
 }
 
 /// Runs `f` without the GIL and converts its error.
@@ -68,7 +100,7 @@ fn iso(ts: Timestamp) -> String {
     jiff::fmt::strtime::format("%Y-%m-%dT%H:%M:%S%.6f+00:00", ts).unwrap_or_else(|_| ts.to_string())
 }
 
-fn py_repr(py: Python<'_>, text: &str) -> PyResult<String> {
+pub(crate) fn py_repr(py: Python<'_>, text: &str) -> PyResult<String> {
     Ok(PyString::new(py, text).repr()?.to_string())
 }
 
@@ -707,5 +739,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPruneReport>()?;
     m.add_class::<PyPruneDecision>()?;
     m.add_class::<PyLeftoverDecision>()?;
+    policy::register(m)?;
     Ok(())
 }

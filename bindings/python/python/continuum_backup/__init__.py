@@ -7,6 +7,8 @@ A thin layer over the Rust library continuum-core::
     store = Store.open("/var/backups/continuum")
     manifest = store.create_set(["/etc/continuum/cluster.conf"], reason="manual")
     assert store.verify(manifest.set_id).ok
+
+Policy documents (continuum-policy) are in the submodule ``continuum_backup.policy``.
 """
 
 from ._errors import (
@@ -15,6 +17,7 @@ from ._errors import (
     Error,
     InvalidInputError,
     NotFoundError,
+    PolicyError,
     StoreError,
 )
 from ._native import (
@@ -28,6 +31,7 @@ from ._native import (
     Store,
     VerifyReport,
 )
+from . import policy
 
 __all__ = [
     "AlreadyExistsError",
@@ -40,6 +44,7 @@ __all__ = [
     "LeftoverDecision",
     "Manifest",
     "NotFoundError",
+    "PolicyError",
     "PruneDecision",
     "PruneReport",
     "Store",

@@ -3,6 +3,7 @@ from ._errors import CorruptError as CorruptError
 from ._errors import Error as Error
 from ._errors import InvalidInputError as InvalidInputError
 from ._errors import NotFoundError as NotFoundError
+from ._errors import PolicyError as PolicyError
 from ._errors import StoreError as StoreError
 from ._native import Artifact as Artifact
 from ._native import ArtifactCheck as ArtifactCheck
@@ -13,6 +14,7 @@ from ._native import PruneDecision as PruneDecision
 from ._native import PruneReport as PruneReport
 from ._native import Store as Store
 from ._native import VerifyReport as VerifyReport
+from . import policy as policy
 
 __all__ = [
     "AlreadyExistsError",
@@ -25,6 +27,7 @@ __all__ = [
     "LeftoverDecision",
     "Manifest",
     "NotFoundError",
+    "PolicyError",
     "PruneDecision",
     "PruneReport",
     "Store",

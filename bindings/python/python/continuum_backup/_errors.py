@@ -3,12 +3,21 @@
 The native module raises these; the message is the library's own text.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._native import Diagnostic
+
 __all__ = [
     "AlreadyExistsError",
     "CorruptError",
     "Error",
     "InvalidInputError",
     "NotFoundError",
+    "PolicyError",
     "StoreError",
 ]
 
@@ -27,7 +36,8 @@ class NotFoundError(Error, LookupError):
 
 
 class AlreadyExistsError(Error):
-    """An object exists already; stores never overwrite."""
+    """An object exists already (stores never overwrite), or a file that was not to be
+    replaced (an export without ``force``)."""
 
 
 class CorruptError(Error):
@@ -38,7 +48,35 @@ class StoreError(Error, OSError):
     """The store backend or the file system failed."""
 
 
+class PolicyError(Error, ValueError):
+    """A policy document has errors. ``diagnostics`` holds every error and warning found in
+    one pass, in document order; ``file``, ``line`` and ``column`` are those of the first
+    error (``None`` when there is no diagnostic). The message renders every diagnostic with its
+    source line and a caret."""
+
+    diagnostics: list[Diagnostic]
+    file: str | None
+    line: int | None
+    column: int | None
+
+    def __init__(self, message: str, diagnostics: Sequence[Diagnostic] = ()) -> None:
+        super().__init__(message)
+        self.diagnostics = list(diagnostics)
+        first = next((d for d in self.diagnostics if d.severity == "error"), None)
+        self.file = first.file if first is not None else None
+        self.line = first.line if first is not None else None
+        self.column = first.column if first is not None else None
+
+
 # Shown and pickled as members of the package, where users import them from.
-for _class in (Error, InvalidInputError, NotFoundError, AlreadyExistsError, CorruptError, StoreError):
+for _class in (
+    Error,
+    InvalidInputError,
+    NotFoundError,
+    AlreadyExistsError,
+    CorruptError,
+    StoreError,
+    PolicyError,
+):
     _class.__module__ = "continuum_backup"
 del _class

@@ -4,8 +4,13 @@ __all__ = [
     "Error",
     "InvalidInputError",
     "NotFoundError",
+    "PolicyError",
     "StoreError",
 ]
+
+from collections.abc import Sequence
+
+from ._native import Diagnostic
 
 class Error(Exception):
     """Base class of every error raised by continuum_backup."""
@@ -18,10 +23,23 @@ class NotFoundError(Error, LookupError):
     """An object or a backup set does not exist in the store."""
 
 class AlreadyExistsError(Error):
-    """An object exists already; stores never overwrite."""
+    """An object exists already (stores never overwrite), or a file that was not to be
+    replaced (an export without ``force``)."""
 
 class CorruptError(Error):
     """Data does not match what was recorded for it."""
 
 class StoreError(Error, OSError):
     """The store backend or the file system failed."""
+
+class PolicyError(Error, ValueError):
+    """A policy document has errors. ``diagnostics`` holds every error and warning found in
+    one pass, in document order; ``file``, ``line`` and ``column`` are those of the first
+    error (``None`` when there is no diagnostic). The message renders every diagnostic with its
+    source line and a caret."""
+
+    diagnostics: list[Diagnostic]
+    file: str | None
+    line: int | None
+    column: int | None
+    def __init__(self, message: str, diagnostics: Sequence[Diagnostic] = ()) -> None: ...

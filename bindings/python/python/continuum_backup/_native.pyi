@@ -1,26 +1,44 @@
-"""The native part of continuum_backup, written in Rust over continuum-core.
+"""The native part of continuum_backup, written in Rust over continuum-core and
+continuum-policy.
 
 Every function raises the exceptions of ``continuum_backup._errors``:
 ``InvalidInputError`` (a ``ValueError``) for refused input, ``NotFoundError`` (a
-``LookupError``), ``AlreadyExistsError``, ``CorruptError`` and ``StoreError`` (an ``OSError``).
+``LookupError``), ``AlreadyExistsError``, ``CorruptError``, ``StoreError`` (an ``OSError``)
+and, for a policy document with errors, ``PolicyError`` (a ``ValueError``).
 Times are ISO 8601 strings in UTC (``2026-11-25T12:00:00.000000+00:00``), which
 ``datetime.fromisoformat`` reads.
 """
 
 import os
 from collections.abc import Sequence
-from typing import Any, final
+from typing import Any, ClassVar, final
 
 __all__ = [
     "Artifact",
     "ArtifactCheck",
+    "Condition",
+    "Consequent",
+    "Diagnostic",
+    "Document",
     "Fqn",
+    "ImportReport",
+    "ImportedDocument",
     "LeftoverDecision",
     "Manifest",
+    "Policy",
     "PruneDecision",
     "PruneReport",
+    "Rule",
     "Store",
+    "Value",
     "VerifyReport",
+    "policy_api_docs_from_json",
+    "policy_api_docs_to_json",
+    "policy_check",
+    "policy_export",
+    "policy_format",
+    "policy_import_files",
+    "policy_parse",
 ]
 
 @final
@@ -265,3 +283,207 @@ class LeftoverDecision:
     @property
     def reason(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
+
+# continuum-policy: re-exported by continuum_backup.policy under short names.
+
+@final
+class Diagnostic:
+    """One finding about a policy document. ``str()`` renders it as
+    ``file:line:column: severity: message``, the source line and a caret under the place."""
+
+    @property
+    def severity(self) -> str:
+        """``error`` (the document is refused) or ``warning``."""
+
+    @property
+    def message(self) -> str: ...
+    @property
+    def file(self) -> str:
+        """The file or document name given to the function."""
+
+    @property
+    def line(self) -> int:
+        """1-based."""
+
+    @property
+    def column(self) -> int:
+        """1-based, in characters."""
+
+    @property
+    def source_line(self) -> str: ...
+    @property
+    def width(self) -> int:
+        """How many characters the caret underlines (at least 1)."""
+
+    @property
+    def help(self) -> str | None:
+        """A hint, when there is a likely fix."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class Document:
+    """A policy document as data: comments and layout are gone, so two texts that mean the
+    same have equal documents. Immutable, hashable, compared by value."""
+
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def description(self) -> str | None:
+        """The ``<continuum-policy description="…">`` header, when present."""
+
+    @property
+    def policies(self) -> list[Policy]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The model's JSON shape: ``{"name"?, "description"?, "policies": [...]}``."""
+
+    def to_json(self) -> str:
+        """``to_dict()`` as JSON text."""
+
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Policy:
+    """``on realm { rules }``."""
+
+    @property
+    def realm(self) -> str:
+        """The realm in its canonical form (``job::/sandbox/[name]``, no trailing ``/``)."""
+
+    @property
+    def rules(self) -> list[Rule]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Rule:
+    """``if (condition) { consequents }``, or ``{ consequents }`` without a condition."""
+
+    @property
+    def condition(self) -> Condition | None: ...
+    @property
+    def consequents(self) -> list[Consequent]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Condition:
+    """A condition. ``kind`` is ``clause`` (``issuer->claim comparator value``; ``issuer``,
+    ``claim``, ``comparator`` and ``value`` are set), or ``all`` / ``any`` / ``not`` of the
+    conditions in ``of`` (one for ``not``). Groups are gone and nested ``&&`` / ``||`` are
+    flattened."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def issuer(self) -> str | None:
+        """``auth_server@apcera.me`` in ``auth_server@apcera.me->name``."""
+
+    @property
+    def claim(self) -> str | None: ...
+    @property
+    def comparator(self) -> str | None:
+        """``==``, ``!=``, ``beginsWith`` …"""
+
+    @property
+    def value(self) -> Value | None: ...
+    @property
+    def of(self) -> list[Condition]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The model's JSON shape: ``{"op": "clause", …}``, ``{"op": "all", "of": [...]}``,
+        ``{"op": "not", "of": {...}}``."""
+
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Consequent:
+    """A claim type and its values: ``permit read, update``."""
+
+    @property
+    def claim(self) -> str: ...
+    @property
+    def values(self) -> list[Value]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Value:
+    """A value. ``type`` is ``string`` (quoted; ``value`` is its content), ``word`` (bare),
+    ``number`` (``value`` holds the digits, ``unit`` the unit when written: ``2GB``) or
+    ``template`` (``[name]``; ``value`` is the name). ``str()`` writes it as a document does."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def unit(self) -> str | None: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The model's JSON shape: ``{"type": "word", "value": "read"}``,
+        ``{"type": "number", "value": {"number": "2", "unit": "GB"}}``."""
+
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class ImportReport:
+    """What ``import_files`` did, or would do in a dry run."""
+
+    @property
+    def dry_run(self) -> bool: ...
+    @property
+    def documents(self) -> list[ImportedDocument]:
+        """One per document, by name."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class ImportedDocument:
+    """One document of an import."""
+
+    @property
+    def name(self) -> str:
+        """The document name: its file's stem."""
+
+    @property
+    def file(self) -> str: ...
+    @property
+    def outcome(self) -> str:
+        """``created``, ``updated`` or ``unchanged``."""
+
+    @property
+    def warnings(self) -> list[Diagnostic]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+def policy_parse(text: str, name: str | None = None) -> Document: ...
+def policy_check(text: str, name: str | None = None) -> list[Diagnostic]: ...
+def policy_format(text: str, name: str | None = None) -> str: ...
+def policy_export(
+    cluster_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    force: bool = False,
+) -> list[str]: ...
+def policy_import_files(
+    cluster_dir: str | os.PathLike[str],
+    patterns: str | Sequence[str],
+    *,
+    dry_run: bool = False,
+) -> ImportReport: ...
+def policy_api_docs_to_json(docs: Sequence[tuple[str, str]]) -> str: ...
+def policy_api_docs_from_json(text: str) -> list[tuple[str, str]]: ...
