@@ -191,7 +191,7 @@ pub(crate) fn printable(s: &str) -> String {
 
 /// Recovers one of our errors that travelled inside an `io::Error` (a reader in a chain
 /// can only fail with `io::Error`); any other error is given back unchanged.
-pub(crate) fn from_io(e: std::io::Error) -> std::result::Result<Error, std::io::Error> {
+pub fn from_io(e: std::io::Error) -> std::result::Result<Error, std::io::Error> {
     if !e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
         return Err(e);
     }

@@ -17,7 +17,7 @@ pub use crate::archive::{
 pub use crate::digest::{
     Digest, Hasher, HashingReader, HashingWriter, ParallelHasher, copy_hashed, digest_reader,
 };
-pub use crate::error::{Error, Result};
+pub use crate::error::{Error, Result, from_io};
 pub use crate::fqn::{Fqn, Namespace, ResourceType};
 pub use crate::fsutil::{WriteOptions, write_atomic};
 pub use crate::manifest::{
