@@ -753,7 +753,18 @@ impl Read for CheckedEntry<'_> {
         if self.done {
             return Ok(0);
         }
-        let n = self.inner.read(buf)?;
+        let n = self
+            .inner
+            .read(buf)
+            .map_err(|e| match continuum_core::from_io(e) {
+                Ok(ours) => io::Error::other(ours),
+                // The ZIP layer's own checks (CRC-32, a cut stream) name the entry too.
+                Err(e) => io::Error::other(continuum_core::Error::Corrupt {
+                    entry: format!("{}:{}", self.file, self.entry),
+                    expected: "an entry that reads back whole".to_string(),
+                    actual: e.to_string(),
+                }),
+            })?;
         self.hasher.update(buf.get(..n).unwrap_or_default());
         if n == 0 && !buf.is_empty() {
             self.done = true;

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
-use std::path::PathBuf;
+use std::path::Path;
 
 use continuum_core::{Digest, Fqn, Limits, Namespace};
 use serde::Serialize;
@@ -119,15 +119,15 @@ fn rewrite_strings(value: &mut Value, map: &HashMap<String, String>) {
 /// and length checked while it streams into the registry's staging area. Only when all of
 /// that succeeded are the resources and objects committed; on any failure the staging is
 /// removed and the registry is as it was.
-pub fn import_files(
+pub fn import_files<P: AsRef<Path>>(
     registry: &dyn Registry,
-    files: &[PathBuf],
+    files: &[P],
     options: &ImportOptions,
 ) -> Result<ImportReport> {
     let mut readers = Vec::with_capacity(files.len());
     let mut notes = Vec::new();
     for file in files {
-        let reader = CntmpReader::open(file, options.limits)?;
+        let reader = CntmpReader::open(file.as_ref(), options.limits)?;
         notes.extend(
             reader
                 .notes()
