@@ -27,6 +27,8 @@ continuum_install_missing() {
   local apt=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt+=(postgresql postgresql-contrib)
   command -v zstd >/dev/null || apt+=(zstd)
+  command -v unzip >/dev/null || apt+=(unzip)
+  command -v zip >/dev/null || apt+=(zip)
   if [ ${#apt[@]} -gt 0 ]; then
     echo "installing ${apt[*]} (apt)"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt[@]}" >/dev/null
