@@ -29,10 +29,17 @@ use crate::error::{Error, Result};
 /// The S3 user metadata key that holds our own SHA-256 (a multipart ETag is not a hash).
 pub const SHA256_METADATA: &str = "continuum-sha256";
 
-/// A secret value: its Debug and Display never show it.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A secret value: its Debug, Display and serialized forms never show it (it serializes as
+/// `"***"`); only [`Secret::expose`] gives it, to the service that needs it.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
 
 impl Secret {
     /// Wraps a secret.

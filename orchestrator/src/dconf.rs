@@ -1,0 +1,726 @@
+//! Dconf, the format of `cluster.conf`: a hand-written parser, since generic HOCON parsers
+//! silently drop Dconf's `( … )` raw blocks.
+//!
+//! `key [:=]? value [,;]?`; keys bare or quoted; values are strings (bare, single- or
+//! double-quoted, or a raw block in parentheses), numbers, booleans, maps `{ }` (a `:` before
+//! them is optional), arrays `[ ]` with or without commas; trailing commas are fine, commas
+//! between map members are optional, and `#` (or `//`) comments may stand anywhere.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+
+/// A place in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Position {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// A Dconf value.
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Value {
+    /// Text: bare, quoted or a raw block.
+    String(String),
+    /// A number, as written.
+    Number(String),
+    /// `true` or `false`.
+    Bool(bool),
+    /// `{ key value … }`, in order.
+    Map(Vec<Entry>),
+    /// `[ value … ]`.
+    Array(Vec<Value>),
+}
+
+/// A map member.
+#[derive(Clone, PartialEq)]
+pub struct Entry {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: Value,
+    /// Where the key is.
+    pub position: Position,
+}
+
+/// A parse error, with its place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{position}: {message}")]
+pub struct ParseError {
+    /// The file.
+    pub file: String,
+    /// Where.
+    pub position: Position,
+    /// What was expected.
+    pub message: String,
+}
+
+/// Keys whose values are secrets: never shown, never serialized in clear.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.contains("secret")
+        || k.contains("password")
+        || k.contains("passwd")
+        || k == "access_key"
+        || k.ends_with("_key")
+        || k == "key"
+        || k.contains("token")
+        || k.contains("private")
+}
+
+const REDACTED: &str = "***";
+
+impl Value {
+    /// The member of a map, by key.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Map(entries) => entries
+                .iter()
+                .rev()
+                .find(|e| e.key == key)
+                .map(|e| &e.value),
+            _ => None,
+        }
+    }
+
+    /// The value at a path of keys.
+    pub fn path(&self, keys: &[&str]) -> Option<&Value> {
+        keys.iter().try_fold(self, |v, k| v.get(k))
+    }
+
+    /// The text of a string, number or boolean.
+    pub fn as_text(&self) -> Option<String> {
+        match self {
+            Value::String(s) | Value::Number(s) => Some(s.clone()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The entries of a map.
+    pub fn entries(&self) -> &[Entry] {
+        match self {
+            Value::Map(e) => e,
+            _ => &[],
+        }
+    }
+
+    /// The items of an array.
+    pub fn items(&self) -> &[Value] {
+        match self {
+            Value::Array(items) => items,
+            _ => &[],
+        }
+    }
+
+    fn write_redacted(&self, f: &mut fmt::Formatter<'_>, secret: bool) -> fmt::Result {
+        match self {
+            _ if secret && !matches!(self, Value::Map(_)) => write!(f, "{REDACTED:?}"),
+            Value::String(s) => write!(f, "{s:?}"),
+            Value::Number(n) => f.write_str(n),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Array(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    item.write_redacted(f, secret)?;
+                }
+                f.write_str("]")
+            }
+            Value::Map(entries) => {
+                f.write_str("{")?;
+                for (i, e) in entries.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{:?}: ", e.key)?;
+                    e.value.write_redacted(f, secret || is_secret_key(&e.key))?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}
+
+/// Debug shows the tree with every secret redacted.
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_redacted(f, false)
+    }
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: ", self.key)?;
+        self.value.write_redacted(f, is_secret_key(&self.key))
+    }
+}
+
+/// Serializes as JSON-like data, secrets redacted.
+struct Redacted<'a>(&'a Value, bool);
+
+impl Serialize for Redacted<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Redacted(value, secret) = *self;
+        match value {
+            _ if secret && !matches!(value, Value::Map(_)) => s.serialize_str(REDACTED),
+            Value::String(v) => s.serialize_str(v),
+            Value::Number(n) => match (n.parse::<i64>(), n.parse::<f64>()) {
+                (Ok(i), _) => s.serialize_i64(i),
+                (_, Ok(x)) => s.serialize_f64(x),
+                _ => s.serialize_str(n),
+            },
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&Redacted(item, secret))?;
+                }
+                seq.end()
+            }
+            Value::Map(entries) => {
+                let mut map = s.serialize_map(Some(entries.len()))?;
+                for e in entries {
+                    map.serialize_entry(
+                        &e.key,
+                        &Redacted(&e.value, secret || is_secret_key(&e.key)),
+                    )?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl Serialize for Value {
+    /// Serialization redacts secrets: a tree serialized is safe to print or store.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Redacted(self, false).serialize(s)
+    }
+}
+
+/// The deepest nesting accepted (a bound against hostile input).
+const MAX_DEPTH: usize = 64;
+
+/// Parses a Dconf document into its top-level map.
+pub fn parse(text: &str, file: &str) -> Result<Value, ParseError> {
+    let mut p = Parser {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        file,
+        depth: 0,
+    };
+    let entries = p.members(None)?;
+    Ok(Value::Map(entries))
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    file: &'a str,
+    depth: usize,
+}
+
+fn is_bare(b: u8) -> bool {
+    !matches!(
+        b,
+        b' ' | b'\t'
+            | b'\r'
+            | b'\n'
+            | b'{'
+            | b'}'
+            | b'['
+            | b']'
+            | b'('
+            | b')'
+            | b','
+            | b';'
+            | b':'
+            | b'='
+            | b'#'
+            | b'"'
+            | b'\''
+    )
+}
+
+impl<'a> Parser<'a> {
+    fn position(&self, at: usize) -> Position {
+        let before = self.text.get(..at).unwrap_or(self.text);
+        let line = before.matches('\n').count() + 1;
+        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = self
+            .text
+            .get(start..at)
+            .map_or(1, |s| s.chars().count() + 1);
+        Position { line, column }
+    }
+
+    fn error(&self, at: usize, message: impl Into<String>) -> ParseError {
+        ParseError {
+            file: self.file.to_string(),
+            position: self.position(at),
+            message: message.into(),
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// Skips spaces, newlines and comments.
+    fn skip(&mut self) {
+        while let Some(b) = self.peek() {
+            match b {
+                b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
+                b'#' => self.skip_line(),
+                b'/' if self.bytes.get(self.pos + 1) == Some(&b'/') => self.skip_line(),
+                _ => break,
+            }
+        }
+    }
+
+    fn skip_line(&mut self) {
+        while let Some(b) = self.peek() {
+            if b == b'\n' {
+                break;
+            }
+            self.pos += 1;
+        }
+    }
+
+    fn found(&self) -> String {
+        match self.text.get(self.pos..).and_then(|s| s.chars().next()) {
+            None => "the end of the file".to_string(),
+            Some('\n') => "the end of the line".to_string(),
+            Some(c) => format!("`{c}`"),
+        }
+    }
+
+    /// Map members until `close` (or the end of the text at the top level).
+    fn members(&mut self, close: Option<(u8, usize)>) -> Result<Vec<Entry>, ParseError> {
+        let mut entries = Vec::new();
+        loop {
+            self.skip();
+            match (self.peek(), close) {
+                (None, None) => return Ok(entries),
+                (None, Some((_, open))) => {
+                    let p = self.position(open);
+                    return Err(self.error(self.pos, format!("expected `}}` to close the map opened at {p}, found the end of the file")));
+                }
+                (Some(b), Some((c, _))) if b == c => {
+                    self.pos += 1;
+                    return Ok(entries);
+                }
+                (Some(b','), _) | (Some(b';'), _) => {
+                    self.pos += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            let key_at = self.pos;
+            let key = self.key()?;
+            self.skip_inline();
+            match self.peek() {
+                Some(b':') | Some(b'=') => {
+                    self.pos += 1;
+                }
+                Some(b'{') | Some(b'[') | Some(b'(') | Some(b'"') | Some(b'\'') => {}
+                Some(b) if is_bare(b) => {}
+                _ => {
+                    let found = self.found();
+                    return Err(self.error(
+                        self.pos,
+                        format!(
+                            "expected `:`, `=` or a value after the key `{key}`, found {found}"
+                        ),
+                    ));
+                }
+            }
+            self.skip();
+            let value = self.value()?;
+            entries.push(Entry {
+                key,
+                value,
+                position: self.position(key_at),
+            });
+        }
+    }
+
+    /// Spaces and tabs only (a key and its value are on one line, or `{` follows).
+    fn skip_inline(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn key(&mut self) -> Result<String, ParseError> {
+        match self.peek() {
+            Some(q @ (b'"' | b'\'')) => self.quoted(q),
+            Some(b) if is_bare(b) => Ok(self.bare()),
+            _ => {
+                let found = self.found();
+                Err(self.error(self.pos, format!("expected a key, found {found}")))
+            }
+        }
+    }
+
+    fn bare(&mut self) -> String {
+        let start = self.pos;
+        while let Some(b) = self.peek() {
+            if !is_bare(b) || (b == b'/' && self.bytes.get(self.pos + 1) == Some(&b'/')) {
+                break;
+            }
+            self.pos += 1;
+        }
+        self.text.get(start..self.pos).unwrap_or("").to_string()
+    }
+
+    fn quoted(&mut self, quote: u8) -> Result<String, ParseError> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut out = String::new();
+        let mut run = self.pos;
+        loop {
+            match self.peek() {
+                None | Some(b'\n') => {
+                    return Err(self.error(
+                        start,
+                        format!(
+                            "unterminated string: expected a closing `{}`",
+                            char::from(quote)
+                        ),
+                    ));
+                }
+                Some(b) if b == quote => {
+                    out.push_str(self.text.get(run..self.pos).unwrap_or(""));
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    out.push_str(self.text.get(run..self.pos).unwrap_or(""));
+                    let escaped = self.bytes.get(self.pos + 1).copied();
+                    match escaped {
+                        Some(b'n') => out.push('\n'),
+                        Some(b't') => out.push('\t'),
+                        Some(b'r') => out.push('\r'),
+                        Some(b'"') => out.push('"'),
+                        Some(b'\'') => out.push('\''),
+                        Some(b'\\') => out.push('\\'),
+                        Some(b'/') => out.push('/'),
+                        _ => {
+                            return Err(self.error(
+                                self.pos,
+                                "unknown escape, expected one of `\\n \\t \\r \\\" \\' \\\\ \\/`",
+                            ));
+                        }
+                    }
+                    self.pos += 2;
+                    run = self.pos;
+                }
+                Some(_) => self.pos += 1,
+            }
+        }
+    }
+
+    /// `( … )`: everything up to the matching `)`, kept as is (certificates, scripts).
+    fn raw_block(&mut self) -> Result<String, ParseError> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut depth = 1usize;
+        let body_start = self.pos;
+        while let Some(b) = self.peek() {
+            match b {
+                b'(' => depth += 1,
+                b')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        let body = self
+                            .text
+                            .get(body_start..self.pos)
+                            .unwrap_or("")
+                            .to_string();
+                        self.pos += 1;
+                        return Ok(body);
+                    }
+                }
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        Err(self.error(
+            start,
+            "unterminated raw block: expected `)` to close the `(` opened here",
+        ))
+    }
+
+    fn value(&mut self) -> Result<Value, ParseError> {
+        let at = self.pos;
+        match self.peek() {
+            Some(b'{') => {
+                self.enter(at)?;
+                self.pos += 1;
+                let entries = self.members(Some((b'}', at)))?;
+                self.depth -= 1;
+                Ok(Value::Map(entries))
+            }
+            Some(b'[') => {
+                self.enter(at)?;
+                self.pos += 1;
+                let items = self.array(at)?;
+                self.depth -= 1;
+                Ok(Value::Array(items))
+            }
+            Some(b'(') => self.raw_block().map(Value::String),
+            Some(q @ (b'"' | b'\'')) => self.quoted(q).map(Value::String),
+            Some(b) if is_bare(b) => {
+                let word = self.bare_value();
+                Ok(classify(&word))
+            }
+            _ => {
+                let found = self.found();
+                Err(self.error(at, format!("expected a value (a string, number, boolean, `{{` map, `[` array or `(` block), found {found}")))
+            }
+        }
+    }
+
+    /// A bare value runs to the end of the line, a comment, or a separator; inner spaces stay.
+    fn bare_value(&mut self) -> String {
+        let start = self.pos;
+        while let Some(b) = self.peek() {
+            if matches!(b, b'\n' | b',' | b';' | b'}' | b']' | b'#')
+                || (b == b'/' && self.bytes.get(self.pos + 1) == Some(&b'/'))
+            {
+                break;
+            }
+            self.pos += 1;
+        }
+        self.text
+            .get(start..self.pos)
+            .unwrap_or("")
+            .trim_end()
+            .to_string()
+    }
+
+    fn enter(&mut self, at: usize) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error(at, format!("nested deeper than {MAX_DEPTH} levels")));
+        }
+        Ok(())
+    }
+
+    fn array(&mut self, open: usize) -> Result<Vec<Value>, ParseError> {
+        let mut items = Vec::new();
+        loop {
+            self.skip();
+            match self.peek() {
+                None => {
+                    let p = self.position(open);
+                    return Err(self.error(self.pos, format!("expected `]` to close the array opened at {p}, found the end of the file")));
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(items);
+                }
+                Some(b',') => {
+                    self.pos += 1;
+                }
+                _ => {
+                    let v = self.array_item()?;
+                    items.push(v);
+                }
+            }
+        }
+    }
+
+    /// In an array, a bare item also ends at a space (`[a b c]` is three items).
+    fn array_item(&mut self) -> Result<Value, ParseError> {
+        match self.peek() {
+            Some(b) if is_bare(b) => Ok(classify(&self.bare())),
+            _ => self.value(),
+        }
+    }
+}
+
+fn classify(word: &str) -> Value {
+    match word {
+        "true" | "yes" | "on" => Value::Bool(true),
+        "false" | "no" | "off" => Value::Bool(false),
+        w if !w.is_empty()
+            && w.trim_start_matches('-')
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+            && w.parse::<f64>().is_ok() =>
+        {
+            Value::Number(w.to_string())
+        }
+        w => Value::String(w.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+# A cluster.conf as people write it.
+provisioner {
+  type: generic
+}
+
+machines: {
+  central: {
+    hosts: ['10.0.0.11', "10.0.0.12",]  # trailing comma
+    suitable_tags: [
+      "component-database"   # a comment inside an array
+      "auditlog-database"
+      monitoring
+    ]
+  }
+  "instance-manager": { hosts: [10.0.1.1 10.0.1.2], suitable_tags: [instance-manager] }
+}
+
+components = {
+  component-database: 2
+  auditlog-database: 1, monitoring: 1;
+  redis-server: 1
+}
+
+chef: {
+  "continuum": {
+    "cluster_name": "prod-east",
+    "base_domain": "prod.example.com",
+    "database_backups": {
+      "access_key": "AKIAEXAMPLEKEY",
+      "secret_key": "s3cr3t/with+chars",
+      "endpoint": "us-west-2",
+      "bucket": "prod-db-backups"
+    },
+    "ssl": {
+      "cert": (
+-----BEGIN CERTIFICATE-----
+MIIB (not really) x
+-----END CERTIFICATE-----
+)
+    }
+    enabled: true
+    ratio: 0.5
+  }
+}
+"#;
+
+    #[test]
+    fn parses_a_realistic_file() {
+        let v = parse(SAMPLE, "cluster.conf").unwrap();
+        assert_eq!(
+            v.path(&["provisioner", "type"]).unwrap().as_text().unwrap(),
+            "generic"
+        );
+        let central = v.path(&["machines", "central"]).unwrap();
+        let hosts: Vec<_> = central
+            .get("hosts")
+            .unwrap()
+            .items()
+            .iter()
+            .map(|h| h.as_text().unwrap())
+            .collect();
+        assert_eq!(hosts, ["10.0.0.11", "10.0.0.12"]);
+        assert_eq!(central.get("suitable_tags").unwrap().items().len(), 3);
+        let im = v.path(&["machines", "instance-manager", "hosts"]).unwrap();
+        assert_eq!(im.items().len(), 2);
+        assert_eq!(
+            v.path(&["components", "monitoring"]).unwrap(),
+            &Value::Number("1".into())
+        );
+        assert_eq!(
+            v.path(&["components", "redis-server"])
+                .unwrap()
+                .as_text()
+                .unwrap(),
+            "1"
+        );
+        let cert = v
+            .path(&["chef", "continuum", "ssl", "cert"])
+            .unwrap()
+            .as_text()
+            .unwrap();
+        assert!(cert.contains("BEGIN CERTIFICATE") && cert.contains("(not really)"));
+        assert_eq!(
+            v.path(&["chef", "continuum", "enabled"]),
+            Some(&Value::Bool(true))
+        );
+        assert_eq!(
+            v.path(&["chef", "continuum", "ratio"]),
+            Some(&Value::Number("0.5".into()))
+        );
+    }
+
+    #[test]
+    fn secrets_never_show() {
+        let v = parse(SAMPLE, "cluster.conf").unwrap();
+        let debug = format!("{v:?}");
+        let json = serde_json::to_string(&v).unwrap();
+        for shown in [&debug, &json] {
+            assert!(
+                !shown.contains("AKIAEXAMPLEKEY") && !shown.contains("s3cr3t"),
+                "{shown}"
+            );
+            assert!(shown.contains("prod-db-backups"));
+        }
+    }
+
+    #[test]
+    fn errors_say_where_and_what() {
+        let e = parse("a: {\n  b: 1\n", "c.conf").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "c.conf:3:1: expected `}` to close the map opened at 1:4, found the end of the file"
+        );
+        let e = parse("a: [1, 2", "c.conf").unwrap_err();
+        assert!(e.to_string().starts_with("c.conf:1:9: expected `]`"), "{e}");
+        let e = parse("a: \"open\nb: 2", "c.conf").unwrap_err();
+        assert_eq!(e.position, Position { line: 1, column: 4 });
+        let e = parse("a: (never closed", "c.conf").unwrap_err();
+        assert!(e.message.contains("unterminated raw block"));
+        let e = parse("a: }", "c.conf").unwrap_err();
+        assert!(e.message.contains("expected a value"), "{e}");
+        let deep = "a: ".to_string() + &"[".repeat(100);
+        let e = parse(&deep, "c.conf").unwrap_err();
+        assert!(e.message.contains("nested deeper"), "{e}");
+    }
+
+    #[test]
+    fn never_panics_on_arbitrary_text() {
+        for text in [
+            "",
+            "{",
+            "}",
+            "a",
+            "a:",
+            "a: [",
+            "'",
+            "(",
+            "a: b: c",
+            "[[[",
+            "\u{0}",
+            "a: {b: (x}",
+        ] {
+            let _ = parse(text, "x");
+        }
+    }
+}
