@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 a failed check or operation (verify found damage, a store
 //! could not be reached), 2 bad usage or bad input.
 
+mod jobdata;
 mod output;
 mod policy;
 mod sets;
@@ -28,6 +29,20 @@ enum Command {
     /// Policy documents: check, format, export, import.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Packages: make from files, list, export, import.
+    #[command(subcommand)]
+    Package(jobdata::PackageCommand),
+    /// Jobs: create from JSON, list, export.
+    #[command(subcommand)]
+    Job(jobdata::JobCommand),
+    /// Import cntmp files (objects of every kind), all or nothing.
+    Import(jobdata::ImportArgs),
+    /// Export job data into a cntmp file.
+    #[command(subcommand)]
+    Export(jobdata::ExportCommand),
+    /// cntmp files: inspect, verify.
+    #[command(subcommand)]
+    Cntmp(jobdata::CntmpCommand),
 }
 
 /// How to reach an S3 store; credentials come from the standard `AWS_*` variables.
@@ -96,6 +111,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sets(command) => sets::run(command),
         Command::Policy(command) => policy::run(command),
+        Command::Package(command) => jobdata::run_package(command),
+        Command::Job(command) => jobdata::run_job(command),
+        Command::Import(args) => jobdata::import(args),
+        Command::Export(command) => jobdata::run_export(command),
+        Command::Cntmp(command) => jobdata::run_cntmp(command),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

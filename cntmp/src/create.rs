@@ -46,18 +46,28 @@ impl PackageSpec {
     }
 }
 
-fn new_uuid() -> String {
-    let b: [u8; 16] = rand::random();
+/// Formats 16 bytes as an RFC 4122 UUID of the given version (4: random, 5: name-based).
+pub(crate) fn format_uuid(mut b: [u8; 16], version: u8) -> String {
+    if let Some(v) = b.get_mut(6) {
+        *v = (*v & 0x0f) | (version << 4);
+    }
+    if let Some(v) = b.get_mut(8) {
+        *v = (*v & 0x3f) | 0x80;
+    }
     let h = hex::encode(b);
     let part = |a: usize, z: usize| h.get(a..z).unwrap_or("0").to_string();
     format!(
-        "{}-{}-4{}-{}-{}",
+        "{}-{}-{}-{}-{}",
         part(0, 8),
         part(8, 12),
-        part(13, 16),
+        part(12, 16),
         part(16, 20),
         part(20, 32)
     )
+}
+
+fn new_uuid() -> String {
+    format_uuid(rand::random(), 4)
 }
 
 /// Makes a package whose resources are the files, in order, and stores it. Refuses a
@@ -156,6 +166,22 @@ pub fn create_object(registry: &dyn Registry, json: &serde_json::Value) -> Resul
             fqn: fqn.to_string(),
         });
     }
+    // Every object gets an id, as the platform gives one.
+    let object = match object {
+        Object::Job(mut j) if j.uuid.is_none() => {
+            j.uuid = Some(new_uuid());
+            Object::Job(j)
+        }
+        Object::Package(mut p) if p.uuid.is_none() => {
+            p.uuid = Some(new_uuid());
+            Object::Package(p)
+        }
+        Object::Stagpipe(mut s) if s.uuid.is_none() => {
+            s.uuid = Some(new_uuid());
+            Object::Stagpipe(s)
+        }
+        other => other,
+    };
     for r in object.resources() {
         if !registry.has_resource(&r.digest)? {
             return Err(Error::MissingResource {
@@ -166,4 +192,26 @@ pub fn create_object(registry: &dyn Registry, json: &serde_json::Value) -> Resul
     }
     registry.commit(&[], std::slice::from_ref(&object))?;
     Ok(object)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uuids_have_the_rfc_4122_version_and_variant() {
+        for _ in 0..100 {
+            let u = super::new_uuid();
+            let parts: Vec<&str> = u.split('-').collect();
+            assert_eq!(
+                parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+                [8, 4, 4, 4, 12]
+            );
+            assert!(parts[2].starts_with('4'), "{u}");
+            assert!(
+                matches!(parts[3].chars().next(), Some('8' | '9' | 'a' | 'b')),
+                "{u}"
+            );
+        }
+        let named = super::format_uuid([0xff; 16], 5);
+        assert_eq!(named, "ffffffff-ffff-5fff-bfff-ffffffffffff");
+    }
 }

@@ -103,6 +103,18 @@ fn resolve(all: &[Fqn], kind: ObjectKind, pattern: &str, wildcards: bool) -> Res
         ObjectKind::Stagpipe => "staging pipeline",
         _ => "object",
     };
+    // A name that exists as written is that object, even if it holds a `*`.
+    let exact: Vec<Fqn> = all
+        .iter()
+        .filter(|f| {
+            f.local_name() == Some(pattern)
+                || Fqn::parse_as(pattern, kind.resource_type()).is_ok_and(|wanted| &wanted == *f)
+        })
+        .cloned()
+        .collect();
+    if pattern.contains('*') && exact.len() == 1 {
+        return Ok(exact);
+    }
     if pattern.contains('*') && !wildcards {
         return Err(Error::NothingMatches {
             what: "job (wildcards are for packages)",

@@ -87,16 +87,10 @@ pub struct ImportReport {
 
 /// A stable id for an object that moved to another FQN.
 fn derived_uuid(fqn: &Fqn) -> String {
-    let hex = Digest::of(format!("continuum-uuid:{fqn}").as_bytes()).to_hex();
-    let part = |a: usize, b: usize| hex.get(a..b).unwrap_or("0").to_string();
-    format!(
-        "{}-{}-5{}-{}-{}",
-        part(0, 8),
-        part(8, 12),
-        part(13, 16),
-        part(16, 20),
-        part(20, 32)
-    )
+    let digest = Digest::of(format!("continuum-uuid:{fqn}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(digest.as_bytes().get(..16).unwrap_or(&[0u8; 16]));
+    crate::create::format_uuid(bytes, 5)
 }
 
 fn rewrite_strings(value: &mut Value, map: &HashMap<String, String>) {

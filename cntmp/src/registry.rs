@@ -279,7 +279,12 @@ impl FolderRegistry {
     /// Removes the staging folder, and the registry folder itself, when they are empty.
     fn tidy_incoming(&self) {
         let _ = fs::remove_dir(self.root.join(INCOMING));
-        let _ = fs::remove_dir(&self.root);
+        if fs::remove_dir(&self.root).is_ok()
+            && let Some(parent) = self.root.parent()
+        {
+            // `<cluster>/jobdata` may have been created together with its cluster folder.
+            let _ = fs::remove_dir(parent);
+        }
     }
 
     fn put_objects(&self, objects: &[Object]) -> Result<()> {
