@@ -64,6 +64,9 @@ pub struct Staged {
 #[derive(Debug, Clone)]
 pub struct FolderRegistry {
     root: PathBuf,
+    /// Folders (the root, its parent) that did not exist when the registry was opened: a
+    /// failed first write removes them again, and never a folder that was there before.
+    created: Vec<PathBuf>,
 }
 
 const JOURNAL: &str = "journal.json";
@@ -78,7 +81,14 @@ struct Journal {
 impl FolderRegistry {
     /// Opens the registry in `root`, finishing any batch a crash interrupted.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
-        let registry = Self { root: root.into() };
+        let root: PathBuf = root.into();
+        let created = [Some(root.as_path()), root.parent()]
+            .into_iter()
+            .flatten()
+            .filter(|p| !p.as_os_str().is_empty() && !p.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        let registry = Self { root, created };
         registry.recover()?;
         Ok(registry)
     }
@@ -279,11 +289,9 @@ impl FolderRegistry {
     /// Removes the staging folder, and the registry folder itself, when they are empty.
     fn tidy_incoming(&self) {
         let _ = fs::remove_dir(self.root.join(INCOMING));
-        if fs::remove_dir(&self.root).is_ok()
-            && let Some(parent) = self.root.parent()
-        {
-            // `<cluster>/jobdata` may have been created together with its cluster folder.
-            let _ = fs::remove_dir(parent);
+        for dir in &self.created {
+            // Only empty folders go; one that holds anything stays.
+            let _ = fs::remove_dir(dir);
         }
     }
 

@@ -91,6 +91,16 @@ fn a_flipped_byte_in_a_resource() {
     bytes[at] ^= 0x01;
     std::fs::write(&file, &bytes).unwrap();
     refused(&file, &target, &target_dir, "PACKAGE_RESOURCE_0001.tar.gz");
+    // a cluster folder that existed (empty) stays; one that did not is not left behind
+    let empty = dir.path().join("empty-cluster");
+    std::fs::create_dir(&empty).unwrap();
+    let fresh = dir.path().join("fresh-cluster");
+    for cluster in [&empty, &fresh] {
+        let registry = FolderRegistry::for_cluster(cluster).unwrap();
+        assert!(import_files(&registry, &[&file], &ImportOptions::default()).is_err());
+    }
+    assert!(empty.is_dir() && std::fs::read_dir(&empty).unwrap().next().is_none());
+    assert!(!fresh.exists());
     let mut reader = CntmpReader::open(&file, Limits::default()).unwrap();
     let e = reader.verify().unwrap_err();
     assert!(

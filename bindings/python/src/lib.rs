@@ -1,7 +1,8 @@
 //! `continuum_backup._native`: the Python face of `continuum-core`.
 //!
-//! The policy functions and classes (`continuum-policy`) are in `src/policy.rs`; the Python
-//! module `continuum_backup.policy` re-exports them under their short names.
+//! The policy functions and classes (`continuum-policy`) are in `src/policy.rs`, the job data
+//! ones (`continuum-cntmp`) in `src/cntmp.rs`; the Python modules `continuum_backup.policy` and
+//! `continuum_backup.cntmp` re-export them under their short names.
 //!
 //! Every function here converts its arguments, calls the library with the GIL released
 //! when it touches a store or a file, and converts the result or the error. Behaviour lives
@@ -21,6 +22,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
 
+mod cntmp;
 mod policy;
 
 /// The Python module holding the exception classes.
@@ -58,8 +60,8 @@ impl ErrorClass {
 pub(crate) static BASE_ERROR: ErrorClass = ErrorClass::new("Error");
 pub(crate) static INVALID_INPUT_ERROR: ErrorClass = ErrorClass::new("InvalidInputError");
 pub(crate) static NOT_FOUND_ERROR: ErrorClass = ErrorClass::new("NotFoundError");
-static ALREADY_EXISTS_ERROR: ErrorClass = ErrorClass::new("AlreadyExistsError");
-static CORRUPT_ERROR: ErrorClass = ErrorClass::new("CorruptError");
+pub(crate) static ALREADY_EXISTS_ERROR: ErrorClass = ErrorClass::new("AlreadyExistsError");
+pub(crate) static CORRUPT_ERROR: ErrorClass = ErrorClass::new("CorruptError");
 static STORE_ERROR: ErrorClass = ErrorClass::new("StoreError");
 pub(crate) static POLICY_ERROR: ErrorClass = ErrorClass::new("PolicyError");
 
@@ -740,5 +742,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPruneDecision>()?;
     m.add_class::<PyLeftoverDecision>()?;
     policy::register(m)?;
+    cntmp::register(m)?;
     Ok(())
 }

@@ -8,7 +8,8 @@ A thin layer over the Rust library continuum-core::
     manifest = store.create_set(["/etc/continuum/cluster.conf"], reason="manual")
     assert store.verify(manifest.set_id).ok
 
-Policy documents (continuum-policy) are in the submodule ``continuum_backup.policy``.
+Policy documents (continuum-policy) are in the submodule ``continuum_backup.policy``; job
+data and cntmp files (continuum-cntmp) in ``continuum_backup.cntmp``.
 """
 
 from ._errors import (
@@ -31,7 +32,7 @@ from ._native import (
     Store,
     VerifyReport,
 )
-from . import policy
+from . import cntmp, policy
 
 __all__ = [
     "AlreadyExistsError",

@@ -14,6 +14,7 @@ from ._native import PruneDecision as PruneDecision
 from ._native import PruneReport as PruneReport
 from ._native import Store as Store
 from ._native import VerifyReport as VerifyReport
+from . import cntmp as cntmp
 from . import policy as policy
 
 __all__ = [

@@ -1,5 +1,5 @@
-"""The native part of continuum_backup, written in Rust over continuum-core and
-continuum-policy.
+"""The native part of continuum_backup, written in Rust over continuum-core,
+continuum-policy and continuum-cntmp.
 
 Every function raises the exceptions of ``continuum_backup._errors``:
 ``InvalidInputError`` (a ``ValueError``) for refused input, ``NotFoundError`` (a
@@ -13,9 +13,24 @@ import os
 from collections.abc import Sequence
 from typing import Any, ClassVar, final
 
+from .cntmp import ExportReport as CntmpExportReport
+from .cntmp import ImportedObject as CntmpImportedObject
+from .cntmp import ImportReport as CntmpImportReport
+from .cntmp import Inspection as CntmpInspection
+from .cntmp import Object as CntmpObject
+from .cntmp import Package as CntmpPackage
+from .cntmp import ResourceRef as CntmpResourceRef
+
 __all__ = [
     "Artifact",
     "ArtifactCheck",
+    "CntmpExportReport",
+    "CntmpImportReport",
+    "CntmpImportedObject",
+    "CntmpInspection",
+    "CntmpObject",
+    "CntmpPackage",
+    "CntmpResourceRef",
     "Condition",
     "Consequent",
     "Diagnostic",
@@ -32,6 +47,14 @@ __all__ = [
     "Store",
     "Value",
     "VerifyReport",
+    "cntmp_create_object",
+    "cntmp_export",
+    "cntmp_get_object",
+    "cntmp_import_files",
+    "cntmp_inspect",
+    "cntmp_list_objects",
+    "cntmp_package_from_files",
+    "cntmp_verify",
     "policy_api_docs_from_json",
     "policy_api_docs_to_json",
     "policy_check",
@@ -487,3 +510,43 @@ def policy_import_files(
 ) -> ImportReport: ...
 def policy_api_docs_to_json(docs: Sequence[tuple[str, str]]) -> str: ...
 def policy_api_docs_from_json(text: str) -> list[tuple[str, str]]: ...
+
+# continuum-cntmp: re-exported by continuum_backup.cntmp under short names. The classes are
+# defined in cntmp.pyi; here they are known under Cntmp-prefixed names.
+
+def cntmp_package_from_files(
+    cluster_dir: str | os.PathLike[str],
+    files: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    name: str,
+    namespace: str = "/apcera/pkg/packages",
+    provides: Sequence[str] = (),
+    depends: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> CntmpPackage: ...
+def cntmp_create_object(
+    cluster_dir: str | os.PathLike[str], obj: dict[str, Any] | str
+) -> CntmpObject: ...
+def cntmp_list_objects(cluster_dir: str | os.PathLike[str], kind: str | None = None) -> list[str]: ...
+def cntmp_get_object(cluster_dir: str | os.PathLike[str], fqn: str) -> dict[str, Any] | None: ...
+def cntmp_export(
+    cluster_dir: str | os.PathLike[str],
+    out_file: str | os.PathLike[str],
+    *,
+    packages: Sequence[str] = (),
+    jobs: Sequence[str] = (),
+    pipelines: Sequence[str] = (),
+    all: bool = False,
+    with_dependencies: bool = False,
+    force: bool = False,
+) -> CntmpExportReport: ...
+def cntmp_import_files(
+    cluster_dir: str | os.PathLike[str],
+    files: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    skip_existing: bool = False,
+    override_namespace: str | None = None,
+    dry_run: bool = False,
+) -> CntmpImportReport: ...
+def cntmp_inspect(file: str | os.PathLike[str]) -> CntmpInspection: ...
+def cntmp_verify(file: str | os.PathLike[str]) -> int: ...
