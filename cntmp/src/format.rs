@@ -8,7 +8,9 @@ use std::fs::File;
 use std::io::{self, Read, Seek, Write};
 use std::path::Path;
 
-use continuum_core::{Compression, Digest, Fqn, LimitedReader, Limits, MemberPath, ParallelHasher};
+use continuum_core::{
+    Compression, Digest, Fqn, LimitedReader, Limits, MemberPath, ParallelHasher, read_full,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use zip::write::SimpleFileOptions;
@@ -135,7 +137,7 @@ impl<W: Write + Seek> CntmpWriter<W> {
         let mut compression = None;
         let mut limited = LimitedReader::new(data, length, entry.as_str());
         loop {
-            let mut buf = vec![0u8; CHUNK];
+            let mut buf = hasher.buffer(CHUNK);
             let n = read_full(&mut limited, &mut buf).map_err(|e| io_err(&self.name, &entry, e))?;
             if n == 0 {
                 break;
@@ -144,11 +146,10 @@ impl<W: Write + Seek> CntmpWriter<W> {
             if compression.is_none() {
                 compression = Some(Compression::sniff(&buf));
             }
-            let shared: std::sync::Arc<[u8]> = buf.into();
             self.zip
-                .write_all(&shared)
+                .write_all(&buf)
                 .map_err(|e| Error::io("write", &self.name, e))?;
-            hasher.update(shared);
+            hasher.update(buf);
         }
         let (actual, actual_len) = hasher
             .finish()
@@ -220,19 +221,6 @@ impl<W: Write + Seek> CntmpWriter<W> {
         let inner = self.zip.finish().map_err(|e| zip_error(&self.name, e))?;
         Ok((inner, manifest))
     }
-}
-
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match r.read(buf.get_mut(filled..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 fn io_err(file: &str, entry: &str, e: io::Error) -> Error {
@@ -697,6 +685,24 @@ impl CntmpReader {
         })
     }
 
+    /// Streams a resource entry bounded by its declared length, without hashing it: for a
+    /// consumer that checks the SHA-256 itself (a registry staging with an expected digest),
+    /// so the bytes are not hashed twice.
+    pub(crate) fn open_entry(&mut self, r: &ResourceRef) -> Result<impl Read + '_> {
+        let name = self.name.clone();
+        let entry = r.entry.clone();
+        let file = self
+            .archive
+            .by_name(&r.entry)
+            .map_err(|e| zip_error(&name, e))?;
+        let limited = LimitedReader::new(file, r.length, r.entry.as_str());
+        Ok(NamedErrors {
+            inner: limited,
+            file: name,
+            entry,
+        })
+    }
+
     /// Reads every resource the objects use and checks it; returns the bytes checked.
     pub fn verify(&mut self) -> Result<u64> {
         let refs: BTreeMap<String, ResourceRef> = self
@@ -779,5 +785,27 @@ impl Read for CheckedEntry<'_> {
             }
         }
         Ok(n)
+    }
+}
+
+/// Turns the ZIP layer's own read errors (CRC-32, a cut stream) into ours, naming the entry.
+struct NamedErrors<R> {
+    inner: R,
+    file: String,
+    entry: String,
+}
+
+impl<R: Read> Read for NamedErrors<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner
+            .read(buf)
+            .map_err(|e| match continuum_core::from_io(e) {
+                Ok(ours) => io::Error::other(ours),
+                Err(e) => io::Error::other(continuum_core::Error::Corrupt {
+                    entry: format!("{}:{}", self.file, self.entry),
+                    expected: "an entry that reads back whole".to_string(),
+                    actual: e.to_string(),
+                }),
+            })
     }
 }

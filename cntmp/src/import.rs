@@ -223,15 +223,20 @@ pub fn import_files<P: AsRef<Path>>(
                 .map(|r| (r.entry.clone(), r))
                 .collect();
             for r in refs.values() {
-                let mut entry = reader.open_resource(r)?;
                 if needed.contains(&r.sha256) && !options.dry_run && seen.insert(r.sha256) {
-                    let s = registry.stage_resource(&mut entry, Some(r.sha256))?;
+                    // The registry checks the SHA-256 as it stages (hashing beside the write).
+                    let file_name = reader.name().to_string();
+                    let mut entry = reader.open_entry(r)?;
+                    let s = registry
+                        .stage_resource(&mut entry, Some(r.sha256))
+                        .map_err(|e| name_entry(e, &file_name, &r.entry))?;
                     bytes_checked += s.length;
                     if s.path.is_some() {
                         resources_stored += 1;
                     }
                     staged.push(s);
                 } else {
+                    let mut entry = reader.open_resource(r)?;
                     let new = needed.contains(&r.sha256)
                         && seen.insert(r.sha256)
                         && !registry.has_resource(&r.sha256)?;
@@ -280,4 +285,18 @@ pub fn import_files<P: AsRef<Path>>(
         bytes_checked,
         notes,
     })
+}
+
+/// A digest mismatch found while staging names the file's entry, not the staging path.
+fn name_entry(e: Error, file: &str, entry: &str) -> Error {
+    match e {
+        Error::Core(continuum_core::Error::Corrupt {
+            expected, actual, ..
+        }) => Error::Core(continuum_core::Error::Corrupt {
+            entry: format!("{file}:{entry}"),
+            expected,
+            actual,
+        }),
+        other => other,
+    }
 }

@@ -227,39 +227,53 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// A SHA-256 computed on another thread, so that hashing and I/O overlap: the caller hands
-/// over each chunk it has read (and goes on writing it) while the hash runs beside.
+/// A SHA-256 computed on another thread, so that hashing and I/O overlap: the caller reads
+/// a chunk into a buffer from [`ParallelHasher::buffer`], writes it out, and hands it over
+/// with [`ParallelHasher::update`] while it goes on with the next one. Buffers come back from
+/// the hashing thread and are reused, so a long stream costs neither allocations nor page
+/// faults.
 ///
 /// Memory is bounded: at most `depth` chunks wait for the hasher.
 #[derive(Debug)]
 pub struct ParallelHasher {
-    sender: Option<std::sync::mpsc::SyncSender<std::sync::Arc<[u8]>>>,
+    sender: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    returned: std::sync::mpsc::Receiver<Vec<u8>>,
     worker: Option<std::thread::JoinHandle<Hasher>>,
 }
 
 impl ParallelHasher {
     /// Starts the hashing thread; up to `depth` chunks may wait for it.
     pub fn new(depth: usize) -> Self {
-        let (sender, receiver) =
-            std::sync::mpsc::sync_channel::<std::sync::Arc<[u8]>>(depth.max(1));
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<u8>>(depth.max(1));
+        let (back, returned) = std::sync::mpsc::channel::<Vec<u8>>();
         let worker = std::thread::Builder::new()
             .name("continuum-sha256".to_string())
             .spawn(move || {
                 let mut hasher = Hasher::new();
                 for chunk in receiver {
                     hasher.update(&chunk);
+                    // The caller may be gone already; the buffer is then simply dropped.
+                    let _ = back.send(chunk);
                 }
                 hasher
             })
             .ok();
         Self {
             sender: Some(sender),
+            returned,
             worker,
         }
     }
 
+    /// A buffer of `size` bytes: one the hasher is done with, or a new one.
+    pub fn buffer(&mut self, size: usize) -> Vec<u8> {
+        let mut buf = self.returned.try_recv().unwrap_or_default();
+        buf.resize(size, 0);
+        buf
+    }
+
     /// Hands a chunk to the hasher (blocks while `depth` chunks are waiting).
-    pub fn update(&mut self, chunk: std::sync::Arc<[u8]>) {
+    pub fn update(&mut self, chunk: Vec<u8>) {
         if let Some(sender) = &self.sender {
             // The worker ends only when the sender is dropped, so a send cannot fail here.
             let _ = sender.send(chunk);
@@ -280,6 +294,20 @@ impl ParallelHasher {
     }
 }
 
+/// Reads until `buf` is full or the stream ends; returns the bytes read.
+pub fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(buf.get_mut(filled..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// Copies `reader` into `writer` in chunks of `chunk` bytes, hashing on another thread;
 /// returns the digest and length of what was copied.
 pub fn copy_hashed(
@@ -289,23 +317,14 @@ pub fn copy_hashed(
 ) -> io::Result<(Digest, u64)> {
     let mut hasher = ParallelHasher::new(4);
     loop {
-        let mut buf = vec![0u8; chunk];
-        let mut filled = 0;
-        while filled < buf.len() {
-            match reader.read(buf.get_mut(filled..).unwrap_or_default()) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        let mut buf = hasher.buffer(chunk);
+        let filled = read_full(reader, &mut buf)?;
         if filled == 0 {
             break;
         }
         buf.truncate(filled);
-        let shared: std::sync::Arc<[u8]> = buf.into();
-        writer.write_all(&shared)?;
-        hasher.update(shared);
+        writer.write_all(&buf)?;
+        hasher.update(buf);
     }
     hasher.finish()
 }

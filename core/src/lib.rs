@@ -16,6 +16,7 @@ pub use crate::archive::{
 };
 pub use crate::digest::{
     Digest, Hasher, HashingReader, HashingWriter, ParallelHasher, copy_hashed, digest_reader,
+    read_full,
 };
 pub use crate::error::{Error, Result, from_io};
 pub use crate::fqn::{Fqn, Namespace, ResourceType};
