@@ -7,6 +7,7 @@
 //! drive prefix; a link is refused when its target resolves outside the archive root;
 //! reads stop with an error as soon as a limit is crossed, before more is written.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::fs;
 use std::io::{self, BufRead, BufReader, Read};
@@ -46,18 +47,13 @@ impl MemberPath {
         if raw.chars().any(char::is_control) {
             return Err(refuse("control characters are not allowed"));
         }
-        let bytes = raw.as_bytes();
-        if bytes.len() >= 2
-            && bytes.get(1) == Some(&b':')
-            && bytes.first().is_some_and(u8::is_ascii_alphabetic)
-        {
-            return Err(refuse("drive prefixes are not allowed"));
-        }
         let mut parts = Vec::new();
         for segment in raw.split('/') {
             match segment {
                 "" | "." => continue,
                 ".." => return Err(refuse("`..` is not allowed")),
+                // `C:` means a drive on Windows: refused in any segment, on every platform.
+                s if is_drive_prefix(s) => return Err(refuse("drive prefixes are not allowed")),
                 s => parts.push(s),
             }
         }
@@ -94,6 +90,13 @@ impl MemberPath {
     /// Resolves the target of a symbolic link stored at `self`, refusing any target that
     /// is absolute or leaves the archive root. Returns the resolved member path.
     pub fn resolve_link(&self, target: &str) -> Result<Self> {
+        self.resolve_link_among(target, &BTreeSet::new())
+    }
+
+    /// Like [`MemberPath::resolve_link`], and also refuses a target whose resolution passes
+    /// through one of `links` (links made earlier from the same archive): text alone cannot
+    /// tell where `q/..` leads when `q` is itself a link.
+    fn resolve_link_among(&self, target: &str, links: &BTreeSet<String>) -> Result<Self> {
         let refuse = |reason| Error::UnsafePath {
             path: format!("{} -> {}", printable(&self.0), printable(target)),
             reason,
@@ -103,6 +106,9 @@ impl MemberPath {
         }
         if target.contains('\\') || target.chars().any(char::is_control) {
             return Err(refuse("link target holds a backslash or control character"));
+        }
+        if target.len() > MAX_PATH_LEN {
+            return Err(refuse("link target is longer than 4096 bytes"));
         }
         let mut stack: Vec<&str> = self.0.split('/').collect();
         stack.pop(); // a link resolves relative to the folder holding it
@@ -114,7 +120,15 @@ impl MemberPath {
                         return Err(refuse("link target escapes the archive root"));
                     }
                 }
-                s => stack.push(s),
+                s if is_drive_prefix(s) => return Err(refuse("link target holds a drive prefix")),
+                s => {
+                    stack.push(s);
+                    if links.contains(&stack.join("/")) {
+                        return Err(refuse(
+                            "link target passes through another link of the archive",
+                        ));
+                    }
+                }
             }
         }
         if stack.is_empty() {
@@ -122,6 +136,18 @@ impl MemberPath {
         }
         Ok(Self(stack.join("/")))
     }
+}
+
+fn is_drive_prefix(segment: &str) -> bool {
+    let b = segment.as_bytes();
+    b.len() >= 2 && b.get(1) == Some(&b':') && b.first().is_some_and(u8::is_ascii_alphabetic)
+}
+
+/// The proper ancestors of a member path (`a/b/c` → `a`, `a/b`) and the path itself.
+fn prefixes(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices('/')
+        .map(move |(i, _)| path.get(..i).unwrap_or(path))
+        .chain(std::iter::once(path))
 }
 
 impl fmt::Display for MemberPath {
@@ -375,6 +401,8 @@ fn unpack_into(
     let mut archive = tar::Archive::new(total);
     let mut report = UnpackReport::default();
     let mut count = 0u64;
+    let mut links: BTreeSet<String> = BTreeSet::new();
+    let mut files: BTreeSet<String> = BTreeSet::new();
     let entries = archive
         .entries()
         .map_err(|e| Error::io("read archive", root, e))?;
@@ -390,6 +418,14 @@ fn unpack_into(
         }
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let member = MemberPath::parse(&raw)?;
+        // Nothing is written through a link the archive made: a chain of links (`q -> .`)
+        // would otherwise lead a later entry anywhere on the disk.
+        if let Some(link) = prefixes(member.as_str()).find(|p| links.contains(*p)) {
+            return Err(Error::UnsafePath {
+                path: format!("{} (through `{}`)", member, printable(link)),
+                reason: "an entry may not pass through a link of the same archive",
+            });
+        }
         let target = member.to_path(root);
         let kind = entry.header().entry_type();
         if kind.is_dir() {
@@ -416,6 +452,7 @@ fn unpack_into(
             let mut limited =
                 LimitedReader::new(&mut entry, limits.max_entry_size, member.as_str());
             let n = io::copy(&mut limited, &mut out).map_err(|e| unwrap_limit(e, &target))?;
+            files.insert(member.as_str().to_string());
             report.files += 1;
             report.bytes += n;
         } else if kind.is_symlink() || kind.is_hard_link() {
@@ -424,12 +461,21 @@ fn unpack_into(
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .unwrap_or_default();
             if kind.is_symlink() {
-                member.resolve_link(&link)?;
+                member.resolve_link_among(&link, &links)?;
                 std::os::unix::fs::symlink(&link, &target)
                     .map_err(|e| Error::io("link", &target, e))?;
+                links.insert(member.as_str().to_string());
             } else {
-                let source = MemberPath::parse(&link)?.to_path(root);
-                fs::hard_link(&source, &target).map_err(|e| Error::io("link", &target, e))?;
+                // A hard link may only name a regular file this archive wrote.
+                let source = MemberPath::parse(&link)?;
+                if !files.contains(source.as_str()) {
+                    return Err(Error::UnsafePath {
+                        path: format!("{member} => {}", printable(&link)),
+                        reason: "a hard link must name a file written earlier by the same archive",
+                    });
+                }
+                fs::hard_link(source.to_path(root), &target)
+                    .map_err(|e| Error::io("link", &target, e))?;
             }
             report.links += 1;
         } else {
@@ -460,6 +506,8 @@ mod tests {
             "..",
             "a\\b",
             "C:x",
+            "./Z:a////bb/",
+            "a/C:/b",
             "a\u{0}b",
             "",
             "./",
@@ -569,6 +617,63 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("escapes"), "{err}");
+
+        // a chain of links: `p/q -> .` makes `p/q/q/…/r -> ../…/../tmp` look inside
+        let dest = dir.path().join("chain");
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        b.append_link(&mut h, "p/q", ".").unwrap();
+        let deep = format!("p/{}r", "q/".repeat(30));
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        b.append_link(&mut h, &deep, format!("{}tmp", "../".repeat(31)))
+            .unwrap();
+        let tar = b.into_inner().unwrap();
+        let err = unpack_tar(io::Cursor::new(tar), &dest, Limits::default()).unwrap_err();
+        assert!(err.to_string().contains("through `p/q`"), "{err}");
+        assert!(!dest.exists());
+
+        // a link whose target passes through an earlier link
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, target) in [("p/q", "."), ("s", "p/q/../../x")] {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_size(0);
+            b.append_link(&mut h, name, target).unwrap();
+        }
+        let tar = b.into_inner().unwrap();
+        let err = unpack_tar(
+            io::Cursor::new(tar),
+            &dir.path().join("chain2"),
+            Limits::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("passes through another link"),
+            "{err}"
+        );
+
+        // a hard link to something the archive did not write
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Link);
+        h.set_size(0);
+        b.append_link(&mut h, "stolen", "etc/passwd").unwrap();
+        let tar = b.into_inner().unwrap();
+        let err = unpack_tar(
+            io::Cursor::new(tar),
+            &dir.path().join("hard"),
+            Limits::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("hard link must name a file written earlier"),
+            "{err}"
+        );
 
         // tar-rs refuses to *write* `..`, so forge the header name bytes by hand
         let mut tar = tar_of(&[("aa/x.txt", b"data")]);

@@ -3,7 +3,7 @@
 //! backslash, no control character and no empty or `.` segment, and must read back unchanged.
 #![no_main]
 
-use continuum_core::{MAX_PATH_LEN, MemberPath};
+use continuum_core::MemberPath;
 use libfuzzer_sys::fuzz_target;
 
 fn assert_safe(p: &MemberPath, what: &str) {
@@ -29,15 +29,10 @@ fn assert_safe(p: &MemberPath, what: &str) {
     );
 }
 
-/// Known divergences, reported, not ways out of the root on Unix: the drive-prefix check
-/// looks at the raw text, not the normalized one (`./C:/x` parses to `C:/x`, which parse
-/// refuses), and resolve_link checks neither drive prefixes (`C:`) nor MAX_PATH_LEN. Skipped
-/// so a run goes on; FUZZ_STRICT=1 fails on them too.
-fn known_divergence(normalized: &str) -> bool {
-    let s = normalized.as_bytes();
-    std::env::var_os("FUZZ_STRICT").is_none()
-        && ((s.get(1) == Some(&b':') && s.first().is_some_and(u8::is_ascii_alphabetic))
-            || s.len() > MAX_PATH_LEN)
+/// Known divergences: none left (the drive-prefix and length checks now apply to the
+/// normalized path and to link targets too).
+fn known_divergence(_normalized: &str) -> bool {
+    false
 }
 
 fuzz_target!(|data: &[u8]| {

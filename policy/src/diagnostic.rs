@@ -53,6 +53,9 @@ pub struct Diagnostic {
     pub source_line: String,
     /// How many characters the caret underlines (at least 1).
     pub width: usize,
+    /// Where the caret stands in `source_line` (1-based, in characters): the column, unless
+    /// a very long line was cut to a window around the place.
+    pub caret: usize,
     /// A hint, when there is a likely fix.
     pub help: Option<String>,
 }
@@ -83,7 +86,7 @@ impl fmt::Display for Diagnostic {
         write!(
             f,
             "{pad} | {}{}",
-            " ".repeat(self.column.saturating_sub(1)),
+            " ".repeat(self.caret.saturating_sub(1)),
             "^".repeat(self.width.max(1))
         )?;
         if let Some(help) = &self.help {
@@ -92,6 +95,9 @@ impl fmt::Display for Diagnostic {
         Ok(())
     }
 }
+
+/// The longest piece of a source line a diagnostic keeps.
+const WINDOW: usize = 120;
 
 /// Maps byte offsets to lines and columns.
 #[derive(Debug, Clone)]
@@ -144,13 +150,24 @@ impl<'a> LineIndex<'a> {
         help: Option<String>,
     ) -> Diagnostic {
         let (line, column) = self.position(span.start);
-        let source_line = self.line_text(line).to_string();
+        let full = self.line_text(line);
         let width = self
             .text
-            .get(span.start..span.end.min(span.start + source_line.len()))
+            .get(span.start..span.end.min(span.start + full.len()))
             .map_or(1, |s| {
                 s.split('\n').next().unwrap_or("").chars().count().max(1)
-            });
+            })
+            .min(WINDOW);
+        // A very long line is cut to a window around the place, so that many diagnostics
+        // on one huge line cost little memory.
+        let (source_line, caret) = if full.len() <= 2 * WINDOW || full.chars().count() <= 2 * WINDOW
+        {
+            (full.to_string(), column)
+        } else {
+            let start = column.saturating_sub(WINDOW / 2 + 1);
+            let window: String = full.chars().skip(start).take(WINDOW).collect();
+            (format!("…{window}…"), column - start + 1)
+        };
         Diagnostic {
             severity,
             message: message.into(),
@@ -159,6 +176,7 @@ impl<'a> LineIndex<'a> {
             column,
             source_line,
             width,
+            caret,
             help,
         }
     }

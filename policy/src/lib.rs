@@ -63,7 +63,8 @@ pub fn check(text: &str, file: &str) -> Result<Vec<Diagnostic>> {
 pub fn format(text: &str, file: &str) -> Result<String> {
     let parsed = parse(text, file)?;
     let out = format_document(&parsed.document);
-    let again = parse(&out, file).map_err(|_| Error::FormatterChangedMeaning {
+    // The output may be a little longer than the input: the size limit is the input's.
+    let again = parser::parse_document(&out, file).map_err(|_| Error::FormatterChangedMeaning {
         file: file.to_string(),
     })?;
     if again.document.to_model() != parsed.document.to_model()

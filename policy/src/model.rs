@@ -86,10 +86,15 @@ pub struct ConsequentModel {
 
 /// A realm without a trailing `/` (but `job::/` stays).
 pub(crate) fn canonical_realm(realm: &str) -> String {
-    match realm.strip_suffix('/') {
-        Some(rest) if !rest.ends_with("::") && !rest.is_empty() => rest.to_string(),
-        _ => realm.to_string(),
+    // Every trailing `/` goes, so that `job::/a//` and `job::/a/` read back the same.
+    let mut out = realm;
+    while let Some(rest) = out.strip_suffix('/') {
+        if rest.ends_with("::") || rest.is_empty() {
+            break;
+        }
+        out = rest;
     }
+    out.to_string()
 }
 
 impl tree::Document {

@@ -9,6 +9,8 @@ pub const MAX_DOCUMENT_SIZE: usize = 512 * 1024;
 
 /// Errors reported at most in one pass; the rest would only repeat the first.
 const MAX_ERRORS: usize = 50;
+/// Warnings kept at most; the rest are counted (a bound on memory for hostile documents).
+pub(crate) const MAX_WARNINGS: usize = 100;
 
 /// A parsed document and the warnings found on the way.
 #[derive(Debug, Clone)]
@@ -33,6 +35,8 @@ pub(crate) struct Parser<'a> {
     pos: usize,
     pending: Vec<Comment>,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    errors: usize,
+    warnings: usize,
 }
 
 /// Parses a document; `file` names it in diagnostics. Returns the tree and its warnings, or
@@ -55,6 +59,8 @@ pub(crate) fn parse_document(text: &str, file: &str) -> Result<Parsed, Vec<Diagn
         pos: 0,
         pending: Vec::new(),
         diagnostics: Vec::new(),
+        errors: 0,
+        warnings: 0,
     };
     for note in notes {
         match note {
@@ -88,7 +94,19 @@ pub(crate) fn parse_document(text: &str, file: &str) -> Result<Parsed, Vec<Diagn
         }
     };
     let document = p.document(description);
-    if p.diagnostics.iter().any(Diagnostic::is_error) {
+    if p.warnings > MAX_WARNINGS {
+        let more = p.warnings - MAX_WARNINGS;
+        let end = Span::new(text.len(), text.len());
+        let d = p.index.diagnostic(
+            file,
+            Severity::Warning,
+            end,
+            format!("{more} more warning(s) not shown"),
+            None,
+        );
+        p.diagnostics.push(d);
+    }
+    if p.errors > 0 {
         Err(p.diagnostics)
     } else {
         Ok(Parsed {
@@ -156,6 +174,10 @@ fn describe(kind: Kind, text: &str) -> String {
 
 impl<'a> Parser<'a> {
     fn error(&mut self, span: Span, message: impl Into<String>, help: Option<String>) {
+        self.errors += 1;
+        if self.errors > MAX_ERRORS {
+            return;
+        }
         let d = self
             .index
             .diagnostic(self.file, Severity::Error, span, message, help);
@@ -163,6 +185,10 @@ impl<'a> Parser<'a> {
     }
 
     fn warn(&mut self, span: Span, message: impl Into<String>, help: Option<String>) {
+        self.warnings += 1;
+        if self.warnings > MAX_WARNINGS {
+            return;
+        }
         let d = self
             .index
             .diagnostic(self.file, Severity::Warning, span, message, help);
@@ -170,7 +196,7 @@ impl<'a> Parser<'a> {
     }
 
     fn too_many_errors(&self) -> bool {
-        self.diagnostics.iter().filter(|d| d.is_error()).count() >= MAX_ERRORS
+        self.errors >= MAX_ERRORS
     }
 
     fn raw(&self) -> Token {

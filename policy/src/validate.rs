@@ -32,7 +32,7 @@ fn extra_verbs(t: ResourceType) -> &'static [&'static str] {
 /// Checks a parsed document; `text` is its source (for places), `file` names it.
 pub fn validate(doc: &Document, text: &str, file: &str) -> Vec<Diagnostic> {
     let index = LineIndex::new(text);
-    let mut out = Vec::new();
+    let mut out = Findings::default();
     let mut seen: HashMap<(String, RuleModel), Span> = HashMap::new();
     let model = doc.to_model();
     for (policy, policy_model) in doc.policies.iter().zip(&model.policies) {
@@ -40,25 +40,29 @@ pub fn validate(doc: &Document, text: &str, file: &str) -> Vec<Diagnostic> {
         let realm = match Fqn::parse(&realm_text) {
             Ok(fqn) if fqn.resource_type().is_some() => Some(fqn),
             Ok(_) => {
-                out.push(index.diagnostic(
-                    file,
-                    Severity::Error,
-                    policy.realm_span,
-                    format!("realm `{realm_text}` has no resource type"),
-                    Some(format!(
-                        "write it as an FQN with its type, such as `job::{realm_text}`"
-                    )),
-                ));
+                out.add(Severity::Error, || {
+                    index.diagnostic(
+                        file,
+                        Severity::Error,
+                        policy.realm_span,
+                        format!("realm `{realm_text}` has no resource type"),
+                        Some(format!(
+                            "write it as an FQN with its type, such as `job::{realm_text}`"
+                        )),
+                    )
+                });
                 None
             }
             Err(e) => {
-                out.push(index.diagnostic(
-                    file,
-                    Severity::Error,
-                    policy.realm_span,
-                    format!("realm `{realm_text}` is not a valid FQN: {}", reason_of(&e)),
-                    None,
-                ));
+                out.add(Severity::Error, || {
+                    index.diagnostic(
+                        file,
+                        Severity::Error,
+                        policy.realm_span,
+                        format!("realm `{realm_text}` is not a valid FQN: {}", reason_of(&e)),
+                        None,
+                    )
+                });
                 None
             }
         };
@@ -68,15 +72,17 @@ pub fn validate(doc: &Document, text: &str, file: &str) -> Vec<Diagnostic> {
             let key = (realm_text.clone(), rule_model.clone());
             if let Some(first) = seen.get(&key) {
                 let (line, _) = index.position(first.start);
-                out.push(index.diagnostic(
-                    file,
-                    Severity::Warning,
-                    rule.span,
-                    format!(
-                        "duplicate rule: the same rule for `{realm_text}` stands at line {line}"
-                    ),
-                    None,
-                ));
+                out.add(Severity::Warning, || {
+                    index.diagnostic(
+                        file,
+                        Severity::Warning,
+                        rule.span,
+                        format!(
+                            "duplicate rule: the same rule for `{realm_text}` stands at line {line}"
+                        ),
+                        None,
+                    )
+                });
             } else {
                 seen.insert(key, rule.span);
             }
@@ -88,13 +94,15 @@ pub fn validate(doc: &Document, text: &str, file: &str) -> Vec<Diagnostic> {
                     .condition
                     .as_ref()
                     .map_or(rule.span, |c| condition_span(c, rule.span));
-                out.push(index.diagnostic(
-                    file,
-                    Severity::Warning,
-                    span,
-                    format!("this rule can never match: {why}"),
-                    None,
-                ));
+                out.add(Severity::Warning, || {
+                    index.diagnostic(
+                        file,
+                        Severity::Warning,
+                        span,
+                        format!("this rule can never match: {why}"),
+                        None,
+                    )
+                });
             }
             for consequent in &rule.consequents {
                 // permission verbs per resource type
@@ -110,13 +118,15 @@ pub fn validate(doc: &Document, text: &str, file: &str) -> Vec<Diagnostic> {
                             let mut known: Vec<&str> =
                                 COMMON_VERBS.iter().chain(extra_verbs(t)).copied().collect();
                             known.sort_unstable();
-                            out.push(index.diagnostic(
-                                file,
-                                Severity::Warning,
-                                consequent.span,
-                                format!("`{verb}` is not a permission known for `{t}` realms"),
-                                Some(format!("known: {}", known.join(", "))),
-                            ));
+                            out.add(Severity::Warning, || {
+                                index.diagnostic(
+                                    file,
+                                    Severity::Warning,
+                                    consequent.span,
+                                    format!("`{verb}` is not a permission known for `{t}` realms"),
+                                    Some(format!("known: {}", known.join(", "))),
+                                )
+                            });
                         }
                     }
                 }
@@ -146,8 +156,47 @@ pub fn validate(doc: &Document, text: &str, file: &str) -> Vec<Diagnostic> {
             }
         }
     }
-    out.sort_by_key(|d| (d.line, d.column));
-    out
+    out.finish(&index, file, text.len())
+}
+
+/// Findings, capped as they are made: a hostile document with a finding per rule must not
+/// cost a diagnostic (and a copy of its line) per rule.
+#[derive(Default)]
+struct Findings {
+    list: Vec<Diagnostic>,
+    errors: usize,
+    warnings: usize,
+}
+
+const MAX_ERRORS: usize = 50;
+
+impl Findings {
+    fn add(&mut self, severity: Severity, make: impl FnOnce() -> Diagnostic) {
+        let (count, cap) = match severity {
+            Severity::Error => (&mut self.errors, MAX_ERRORS),
+            Severity::Warning => (&mut self.warnings, crate::parser::MAX_WARNINGS),
+        };
+        *count += 1;
+        if *count <= cap {
+            self.list.push(make());
+        }
+    }
+
+    fn finish(mut self, index: &LineIndex<'_>, file: &str, end: usize) -> Vec<Diagnostic> {
+        self.list.sort_by_key(|d| (d.line, d.column));
+        let dropped = self.errors.saturating_sub(MAX_ERRORS)
+            + self.warnings.saturating_sub(crate::parser::MAX_WARNINGS);
+        if dropped > 0 {
+            self.list.push(index.diagnostic(
+                file,
+                Severity::Warning,
+                Span::new(end, end),
+                format!("{dropped} more finding(s) not shown"),
+                None,
+            ));
+        }
+        self.list
+    }
 }
 
 fn reason_of(e: &continuum_core::Error) -> String {
@@ -165,20 +214,20 @@ fn check_template(
     span: Span,
     index: &LineIndex<'_>,
     file: &str,
-    out: &mut Vec<Diagnostic>,
+    out: &mut Findings,
 ) {
     if let Value::Template(name) = value
         && !realm.contains(&format!("[{name}]"))
     {
-        out.push(index.diagnostic(
-            file,
-            Severity::Error,
+        out.add(Severity::Error, || {
+            index.diagnostic(file, Severity::Error,
             span,
             format!("template `[{name}]` is not bound by the realm `{realm}`"),
             Some(format!(
                 "a template takes its value from the realm's FQN, such as `job::/sandbox/[{name}]`"
             )),
-        ));
+        )
+        });
     }
 }
 

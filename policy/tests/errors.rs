@@ -168,3 +168,59 @@ fn warnings_do_not_refuse_the_document() {
     let w = warnings_of("on job::/a { { } }");
     assert!(w[0].message.contains("no consequents"));
 }
+
+#[test]
+fn many_findings_on_one_huge_line_stay_bounded() {
+    let mut text = String::from("on job::/a { ");
+    while text.len() < 500 * 1024 {
+        text.push_str("{ role \u{201c}x\u{201d} } ");
+    }
+    text.push('}');
+    let warnings = warnings_of(&text);
+    // at most 100 from the parser and 100 from the validator, each with a summary line
+    assert!(warnings.len() <= 202, "{}", warnings.len());
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.message.contains("more warning(s) not shown"))
+    );
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.source_line.chars().count() <= 124)
+    );
+    // the caret still points at the place, inside the window
+    let typographic = warnings
+        .iter()
+        .find(|w| w.message.contains("typographic"))
+        .unwrap();
+    let shown = typographic.to_string();
+    let source = shown.lines().nth(2).unwrap();
+    let caret_line = shown.lines().nth(3).unwrap();
+    let at = caret_line.find('^').unwrap();
+    let pointed = source.chars().nth(at).unwrap();
+    assert_eq!(pointed, '\u{201c}', "{shown}");
+}
+
+#[test]
+fn formatting_may_grow_a_document_past_the_input_limit() {
+    let mut text = String::new();
+    let mut i = 0;
+    while text.len() < 500 * 1024 {
+        text.push_str(&format!("job::/t{i} {{ {{permit read}} }}\n"));
+        i += 1;
+    }
+    let out = continuum_policy::format(&text, "big.pol").unwrap();
+    assert!(out.len() > 512 * 1024, "{}", out.len());
+    let _ = Error::TooLarge {
+        file: String::new(),
+        size: 0,
+        limit: 0,
+    };
+}
+
+#[test]
+fn realms_with_several_trailing_slashes_format() {
+    let out = continuum_policy::format("on job::/a// { { permit read } }", "t.pol").unwrap();
+    assert_eq!(out, "on job::/a {\n    { permit read }\n}\n");
+}
