@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 a failed check or operation (verify found damage, a store
 //! could not be reached), 2 bad usage or bad input.
 
+mod cluster;
 mod jobdata;
 mod output;
 mod policy;
@@ -29,6 +30,12 @@ enum Command {
     /// Policy documents: check, format, export, import.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// cluster.conf: show, check, placement of database backups.
+    #[command(subcommand)]
+    Conf(cluster::ConfCommand),
+    /// PostgreSQL databases: backup, restore, list.
+    #[command(subcommand)]
+    Db(cluster::DbCommand),
     /// Packages: make from files, list, export, import.
     #[command(subcommand)]
     Package(jobdata::PackageCommand),
@@ -111,6 +118,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sets(command) => sets::run(command),
         Command::Policy(command) => policy::run(command),
+        Command::Conf(command) => cluster::run_conf(command),
+        Command::Db(command) => cluster::run_db(command),
         Command::Package(command) => jobdata::run_package(command),
         Command::Job(command) => jobdata::run_job(command),
         Command::Import(args) => jobdata::import(args),

@@ -1,0 +1,222 @@
+//! `conf` and `db` commands, run as a user runs them, against a live PostgreSQL.
+#![cfg(test)]
+
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_continuum-backup"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn pg_url() -> String {
+    std::env::var("CONTINUUM_TEST_PG_URL").unwrap_or_else(|_| {
+        panic!("CONTINUUM_TEST_PG_URL is not set: start PostgreSQL and set it, or run `bash scripts/test.sh`")
+    })
+}
+
+fn psql(url: &str, sql: &str) -> String {
+    let o = Command::new("psql")
+        .args([url, "-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{sql}: {}", text(&o.stderr));
+    text(&o.stdout).trim().to_string()
+}
+
+fn with_db(url: &str, db: &str) -> String {
+    let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
+    format!("{base}/{db}")
+}
+
+const CONF: &str = r#"
+machines: {
+  central: { hosts: ["10.0.0.11", "10.0.0.12"], suitable_tags: ["component-database", "auditlog-database"] }
+}
+components: { component-database: 2, auditlog-database: 2 }
+chef: { continuum: { cluster_name: demo,
+  database_backups: { access_key: AKIATESTKEY123, secret_key: "secret/value+1", endpoint: eu-west-1, bucket: demo-backups }
+} }
+"#;
+
+#[test]
+fn conf_show_check_and_placement_never_leak_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("cluster.conf");
+    std::fs::write(&conf, CONF).unwrap();
+    let c = conf.to_str().unwrap();
+    for args in [
+        vec!["conf", "show", c],
+        vec!["conf", "show", c, "--json"],
+        vec!["conf", "check", c],
+    ] {
+        let o = run(&args);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let all = text(&o.stdout) + &text(&o.stderr);
+        assert!(
+            !all.contains("AKIATESTKEY123") && !all.contains("secret/value+1"),
+            "{all}"
+        );
+    }
+    assert!(text(&run(&["conf", "show", c]).stdout).contains("s3://demo-backups in eu-west-1"));
+    let o = run(&["conf", "placement", c, "--host", "10.0.0.12", "--json"]);
+    let p: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(p["keep_local"], false);
+    assert_eq!(p["upload_s3"], true);
+    // a broken file: exit 2 with file:line:column
+    let bad = dir.path().join("bad.conf");
+    std::fs::write(&bad, "machines: {\n  central: { hosts: [1, 2\n}\n").unwrap();
+    let o = run(&["conf", "check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("bad.conf:"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn db_backup_and_restore_under_another_name() {
+    let url = pg_url();
+    psql(&url, "DROP DATABASE IF EXISTS cli_src WITH (FORCE)");
+    psql(&url, "DROP DATABASE IF EXISTS cli_copy WITH (FORCE)");
+    psql(&url, "CREATE DATABASE cli_src");
+    let src = with_db(&url, "cli_src");
+    psql(
+        &src,
+        "CREATE TABLE t (id serial primary key, doc jsonb, data bytea); INSERT INTO t (doc, data) SELECT jsonb_build_object('i', g), decode(md5(g::text), 'hex') FROM generate_series(1, 500) g",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let s = store.to_str().unwrap();
+    let o = run(&[
+        "db",
+        "backup",
+        "--dsn",
+        &url,
+        "--database",
+        "cli_src",
+        "--to",
+        s,
+        "--reason",
+        "daily",
+        "--no-globals",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let set_id = text(&o.stdout).trim().to_string();
+    let o = run(&["sets", "verify", s, &set_id]);
+    assert!(o.status.success(), "{}", text(&o.stdout));
+
+    let o = run(&[
+        "db",
+        "restore",
+        "--from",
+        s,
+        "--set",
+        &set_id,
+        "--database",
+        "cli_src",
+        "--as",
+        "cli_copy",
+        "--dsn",
+        &url,
+        "--dry-run",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("create it, then restore"),
+        "{}",
+        text(&o.stdout)
+    );
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT count(*) FROM pg_database WHERE datname = 'cli_copy'"
+        ),
+        "0"
+    );
+
+    let o = run(&[
+        "db",
+        "restore",
+        "--from",
+        s,
+        "--set",
+        &set_id,
+        "--database",
+        "cli_src",
+        "--as",
+        "cli_copy",
+        "--dsn",
+        &url,
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("500 row(s), every count verified"),
+        "{}",
+        text(&o.stdout)
+    );
+    let sum = "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM t";
+    assert_eq!(psql(&src, sum), psql(&with_db(&url, "cli_copy"), sum));
+
+    // again, without force: refused, nothing changed
+    let o = run(&[
+        "db",
+        "restore",
+        "--from",
+        s,
+        "--set",
+        &set_id,
+        "--database",
+        "cli_src",
+        "--as",
+        "cli_copy",
+        "--dsn",
+        &url,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let o = run(&[
+        "db",
+        "restore",
+        "--from",
+        s,
+        "--set",
+        &set_id,
+        "--database",
+        "cli_src",
+        "--as",
+        "cli_copy",
+        "--dsn",
+        &url,
+        "--force",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+
+    // a database that does not exist: exit non-zero naming it, no set committed
+    let o = run(&[
+        "db",
+        "backup",
+        "--dsn",
+        &url,
+        "--database",
+        "no_such_db",
+        "--to",
+        s,
+        "--no-globals",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("no_such_db"),
+        "{}",
+        text(&o.stderr)
+    );
+    let listing: serde_json::Value =
+        serde_json::from_slice(&run(&["sets", "list", s, "--json"]).stdout).unwrap();
+    assert_eq!(listing["sets"].as_array().unwrap().len(), 1);
+    let o = run(&["db", "list", "--dsn", &url]);
+    assert!(text(&o.stdout).contains("cli_copy"));
+    psql(&url, "DROP DATABASE cli_src WITH (FORCE)");
+    psql(&url, "DROP DATABASE cli_copy WITH (FORCE)");
+}
