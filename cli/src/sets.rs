@@ -85,6 +85,10 @@ pub(crate) enum SetsCommand {
         /// being written).
         #[arg(long, default_value_t = 3600)]
         incomplete_grace: u64,
+        /// Apply the rules only to the sets made for this reason (daily, deploy, manual,
+        /// migration); other sets are left alone.
+        #[arg(long)]
+        reason: Option<Reason>,
         /// Say what would be removed, and why, without removing anything.
         #[arg(long)]
         dry_run: bool,
@@ -256,6 +260,7 @@ pub(crate) fn run(command: SetsCommand) -> Result<Outcome, Failure> {
             keep_monthly,
             min_keep,
             incomplete_grace,
+            reason,
             dry_run,
             json: as_json,
             s3,
@@ -270,6 +275,7 @@ pub(crate) fn run(command: SetsCommand) -> Result<Outcome, Failure> {
             let mut options = PruneOptions::new(policy);
             options.dry_run = dry_run;
             options.incomplete_grace = Duration::from_secs(incomplete_grace);
+            options.reason = reason;
             let report = prune(store.as_ref(), &options)?;
             if as_json {
                 json(&report);

@@ -29,8 +29,8 @@ pub use crate::retention::{Decision, RetentionPolicy, decide};
 pub use crate::sets::{
     ArtifactCheck, ArtifactSpec, CheckStatus, LeftoverDecision, MANIFEST_NAME, MAX_MANIFEST_SIZE,
     PruneOptions, PruneReport, SETS_PREFIX, SetEntry, SetOptions, SetState, SetWriter,
-    VerifyReport, create_set_from_files, list_sets, load_manifest, new_set_id, open_artifact,
-    producer, prune, scan_sets, verify_set,
+    VerifyReport, copy_set, create_set_from_files, list_sets, load_manifest, new_set_id,
+    open_artifact, producer, prune, scan_sets, verify_set,
 };
 pub use crate::store::{
     DynStore, LocalStore, ObjectKey, ObjectMeta, PutOptions, PutResult, S3Options, S3Store,

@@ -528,6 +528,35 @@ impl Read for CheckedReader {
     }
 }
 
+/// Copies a committed set to another store: every artifact (checked against its SHA-256 as
+/// it streams), then the manifest last, so the copy is committed only when complete.
+pub fn copy_set(from: &dyn Store, to: &dyn Store, set_id: &str) -> Result<Manifest> {
+    let manifest = load_manifest(from, set_id)?;
+    let mut written = Vec::new();
+    let result = (|| -> Result<()> {
+        for artifact in &manifest.artifacts {
+            let object = key(set_id, artifact.path.as_str())?;
+            let mut data = open_artifact(from, &manifest, &artifact.name)?;
+            written.push(object.clone());
+            to.put(&object, &mut data, &PutOptions::expecting(artifact.sha256))?;
+        }
+        let json = manifest.to_json();
+        to.put(
+            &key(set_id, MANIFEST_NAME)?,
+            &mut json.as_slice(),
+            &PutOptions::expecting(Digest::of(&json)),
+        )?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for object in written {
+            let _ = to.delete(&object);
+        }
+        return Err(e);
+    }
+    Ok(manifest)
+}
+
 /// The outcome of checking one artifact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -671,6 +700,9 @@ pub struct PruneOptions {
     pub incomplete_grace: Duration,
     /// The time to judge by (now, when unset).
     pub now: Option<Timestamp>,
+    /// Apply the policy only to the sets made for this reason (retention per reason: keep
+    /// 7 daily sets and 5 deploy sets, say); other committed sets are left alone.
+    pub reason: Option<Reason>,
 }
 
 impl PruneOptions {
@@ -681,6 +713,7 @@ impl PruneOptions {
             dry_run: false,
             incomplete_grace: Duration::from_secs(3600),
             now: None,
+            reason: None,
         }
     }
 }
@@ -725,7 +758,11 @@ pub fn prune(store: &dyn Store, options: &PruneOptions) -> Result<PruneReport> {
     let committed: Vec<(String, Timestamp)> = entries
         .iter()
         .filter_map(|e| match &e.state {
-            SetState::Committed { manifest } => Some((e.set_id.clone(), manifest.created_at)),
+            SetState::Committed { manifest }
+                if options.reason.is_none_or(|r| r == manifest.reason) =>
+            {
+                Some((e.set_id.clone(), manifest.created_at))
+            }
             _ => None,
         })
         .collect();

@@ -239,3 +239,52 @@ fn manifest_with_a_future_version_is_reported_not_pruned() {
     assert!(report.leftovers[0].reason.contains("cannot be read"));
     assert_eq!(scan_sets(store.as_ref()).unwrap().len(), 1);
 }
+
+#[test]
+fn retention_per_reason_leaves_other_reasons_alone() {
+    let (_dir, store) = local_store();
+    let mut ids = Vec::new();
+    for reason in [Reason::Daily, Reason::Deploy, Reason::Daily, Reason::Deploy] {
+        let writer = SetWriter::begin(store.clone(), SetOptions::new(reason)).unwrap();
+        writer
+            .add(
+                ArtifactSpec::new(DataKind::Cluster, "c", "f"),
+                &mut &b"x"[..],
+            )
+            .unwrap();
+        ids.push(writer.commit().unwrap().set_id);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut options = PruneOptions::new(RetentionPolicy::last(1));
+    options.reason = Some(Reason::Daily);
+    let report = prune(store.as_ref(), &options).unwrap();
+    assert_eq!(report.decisions.len(), 2, "only daily sets are judged");
+    let left: Vec<String> = list_sets(store.as_ref())
+        .unwrap()
+        .into_iter()
+        .map(|m| m.set_id)
+        .collect();
+    assert_eq!(left.len(), 3);
+    assert!(
+        !left.contains(&ids[0])
+            && left.contains(&ids[2])
+            && left.contains(&ids[1])
+            && left.contains(&ids[3])
+    );
+}
+
+#[test]
+fn a_set_copies_to_another_store_and_verifies_there() {
+    let (_a, from) = local_store();
+    let to = s3_store();
+    let id = write_set(&from, &[("one", b"first"), ("two", b"second")]);
+    let copied = continuum_core::copy_set(from.as_ref(), to.as_ref(), &id).unwrap();
+    assert_eq!(copied.set_id, id);
+    assert!(verify_set(to.as_ref(), &id).unwrap().ok);
+    assert_eq!(
+        list_sets(to.as_ref()).unwrap()[0],
+        load_manifest(from.as_ref(), &id).unwrap()
+    );
+    // copying again is refused: nothing is overwritten
+    assert!(continuum_core::copy_set(from.as_ref(), to.as_ref(), &id).is_err());
+}
