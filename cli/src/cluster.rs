@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use continuum_core::{Reason, open_store};
 use continuum_orchestrator::{
-    ClusterConf, DbBackupOptions, DbRestoreOptions, Error, PgTarget, RestoreAction,
-    backup_databases, list_databases, plan_database_restore,
+    ClusterConf, ComponentBackupOptions, DbBackupOptions, DbRestoreOptions, Error, PgTarget,
+    RestoreAction, backup_components, backup_databases, list_databases, plan_database_restore,
 };
 
 use crate::output::{json, say, size, table};
@@ -108,6 +108,36 @@ pub(crate) enum DbCommand {
         /// Print the plan and change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        s3: S3Args,
+    },
+    /// Back up the component databases this host serves, where cluster.conf says (the
+    /// local folder and/or the `database_backups` bucket), then apply the reason's retention.
+    ComponentBackup {
+        /// The cluster.conf file.
+        #[arg(long)]
+        config: PathBuf,
+        /// This host's address, as cluster.conf lists it.
+        #[arg(long)]
+        host: String,
+        #[command(flatten)]
+        dsn: DsnArgs,
+        /// Why: daily, deploy, manual or migration.
+        #[arg(long, default_value = "daily")]
+        reason: Reason,
+        /// The local backup folder.
+        #[arg(long, default_value = continuum_orchestrator::DEFAULT_LOCAL_BACKUP_DIR)]
+        local_dir: PathBuf,
+        /// A component's databases, `COMPONENT=DB[,DB…]` (default: the component's name with
+        /// `_` for `-`).
+        #[arg(long = "databases", value_name = "COMPONENT=DB,…")]
+        databases: Vec<String>,
+        /// Leave out the roles.
+        #[arg(long)]
+        no_globals: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -313,6 +343,51 @@ pub(crate) fn run_db(command: DbCommand) -> Result<Outcome, Failure> {
                     report.tables.len(),
                     report.total_rows
                 );
+            }
+            Ok(Outcome::Success)
+        }
+        DbCommand::ComponentBackup {
+            config,
+            host,
+            dsn,
+            reason,
+            local_dir,
+            databases,
+            no_globals,
+            json: as_json,
+            s3,
+        } => {
+            let conf = ClusterConf::load(&config)?;
+            let target = dsn.target()?;
+            let mut options = ComponentBackupOptions::new(reason);
+            options.local_dir = local_dir;
+            options.with_globals = !no_globals;
+            options.s3_endpoint = s3.s3_endpoint.clone();
+            options.s3_path_style = s3.s3_path_style;
+            for spec in &databases {
+                let Some((component, names)) = spec.split_once('=') else {
+                    return Err(Failure {
+                        message: format!(
+                            "invalid --databases `{spec}`: expected COMPONENT=DB[,DB…]"
+                        ),
+                        code: 2,
+                    });
+                };
+                options.databases.insert(
+                    component.to_string(),
+                    names.split(',').map(str::to_string).collect(),
+                );
+            }
+            let report = backup_components(&conf, &host, &target, &options)?;
+            if as_json {
+                json(&report);
+            } else {
+                say!("{}", report.set_id);
+                say!("  databases: {}", report.databases.join(", "));
+                for store in &report.stores {
+                    say!("  stored in: {store}");
+                }
+                say!("  placement: {}", report.placement.reason);
             }
             Ok(Outcome::Success)
         }

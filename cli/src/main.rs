@@ -57,13 +57,13 @@ enum Command {
 struct S3Args {
     /// S3 endpoint URL, for S3-compatible servers (`http://127.0.0.1:9000`).
     #[arg(long, env = "CONTINUUM_S3_ENDPOINT", global = true)]
-    s3_endpoint: Option<String>,
+    pub(crate) s3_endpoint: Option<String>,
     /// S3 region.
     #[arg(long, global = true)]
     s3_region: Option<String>,
     /// Use path-style requests (`endpoint/bucket/key`), as most S3-compatible servers want.
     #[arg(long, global = true)]
-    s3_path_style: bool,
+    pub(crate) s3_path_style: bool,
 }
 
 impl S3Args {

@@ -1,11 +1,15 @@
 #![doc = include_str!("../README.md")]
 
+mod components;
 mod conf;
 mod db;
 mod dconf;
 mod error;
 mod pg;
 
+pub use crate::components::{
+    ComponentBackupOptions, ComponentBackupReport, backup_components, default_database,
+};
 pub use crate::conf::{
     ClusterConf, DATABASE_COMPONENTS, DEFAULT_LOCAL_BACKUP_DIR, DatabaseBackups, MachineGroup,
     PackageStore, Placement,
