@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Python module into a venv and runs its tests and the stub check.
-# Needs CONTINUUM_TEST_S3_ENDPOINT (an S3-compatible server, e.g. moto_server) set by the caller.
+# Needs CONTINUUM_TEST_S3_ENDPOINT (an S3-compatible server, e.g. moto_server) and
+# CONTINUUM_TEST_PG_URL (a PostgreSQL server whose user may create databases, with psql,
+# pg_dump and pg_restore on the PATH) set by the caller; the tests fail without them.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

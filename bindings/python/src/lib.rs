@@ -2,7 +2,9 @@
 //!
 //! The policy functions and classes (`continuum-policy`) are in `src/policy.rs`, the job data
 //! ones (`continuum-cntmp`) in `src/cntmp.rs`; the Python modules `continuum_backup.policy` and
-//! `continuum_backup.cntmp` re-export them under their short names.
+//! `continuum_backup.cntmp` re-export them under their short names. `cluster.conf`
+//! (`continuum-orchestrator`) is in `src/orchestrator.rs` and the PostgreSQL backups in
+//! `src/db.rs`, re-exported by `continuum_backup.orchestrator` and `continuum_backup.db`.
 //!
 //! Every function here converts its arguments, calls the library with the GIL released
 //! when it touches a store or a file, and converts the result or the error. Behaviour lives
@@ -23,6 +25,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
 
 mod cntmp;
+mod db;
+mod orchestrator;
 mod policy;
 
 /// The Python module holding the exception classes.
@@ -62,14 +66,19 @@ pub(crate) static INVALID_INPUT_ERROR: ErrorClass = ErrorClass::new("InvalidInpu
 pub(crate) static NOT_FOUND_ERROR: ErrorClass = ErrorClass::new("NotFoundError");
 pub(crate) static ALREADY_EXISTS_ERROR: ErrorClass = ErrorClass::new("AlreadyExistsError");
 pub(crate) static CORRUPT_ERROR: ErrorClass = ErrorClass::new("CorruptError");
-static STORE_ERROR: ErrorClass = ErrorClass::new("StoreError");
+pub(crate) static STORE_ERROR: ErrorClass = ErrorClass::new("StoreError");
 pub(crate) static POLICY_ERROR: ErrorClass = ErrorClass::new("PolicyError");
 
 /// Converts a library error into the matching `continuum_backup` exception; the message is
 /// the library's own text (which never holds a secret).
 pub(crate) fn to_py_err(py: Python<'_>, err: continuum_core::Error) -> PyErr {
+    core_error_class(&err).err(py, err.to_string())
+}
+
+/// The exception class of a library error.
+pub(crate) fn core_error_class(err: &continuum_core::Error) -> &'static ErrorClass {
     use continuum_core::Error as E;
-    let class = match &err {
+    match err {
         E::InvalidFqn { .. }
         | E::InvalidDigest { .. }
         | E::UnsafePath { .. }
@@ -83,8 +92,7 @@ pub(crate) fn to_py_err(py: Python<'_>, err: continuum_core::Error) -> PyErr {
         E::Corrupt { .. } => &CORRUPT_ERROR,
         E::Store { .. } | E::Io { .. } => &STORE_ERROR,
         _ => &BASE_ERROR,
-    };
-    class.err(py, err.to_string())
+    }
 }
 
 /// Runs `f` without the GIL and converts its error.
@@ -104,6 +112,33 @@ fn iso(ts: Timestamp) -> String {
 
 pub(crate) fn py_repr(py: Python<'_>, text: &str) -> PyResult<String> {
     Ok(PyString::new(py, text).repr()?.to_string())
+}
+
+/// The keyword arguments of `Store.open` that reach an S3 store, shared by every function
+/// that opens one (`db.backup`, `db.restore`).
+pub(crate) struct S3Args {
+    pub(crate) endpoint: Option<String>,
+    pub(crate) region: Option<String>,
+    pub(crate) path_style: Option<bool>,
+    pub(crate) access_key_id: Option<String>,
+    pub(crate) secret_access_key: Option<String>,
+    pub(crate) session_token: Option<String>,
+}
+
+impl S3Args {
+    /// Store options carrying them; what is left unset comes from the `AWS_*` variables.
+    pub(crate) fn store_options(self) -> StoreOptions {
+        let mut s3 = S3Options::default();
+        s3.endpoint = self.endpoint;
+        s3.region = self.region;
+        if let Some(path_style) = self.path_style {
+            s3.path_style = path_style;
+        }
+        s3.access_key_id = self.access_key_id.map(Secret::new);
+        s3.secret_access_key = self.secret_access_key.map(Secret::new);
+        s3.session_token = self.session_token.map(Secret::new);
+        StoreOptions::with_s3(s3)
+    }
 }
 
 /// A fully qualified name: `type::/namespace::local_name`.
@@ -190,16 +225,15 @@ impl PyStore {
         secret_access_key: Option<String>,
         session_token: Option<String>,
     ) -> PyResult<Self> {
-        let mut s3 = S3Options::default();
-        s3.endpoint = endpoint;
-        s3.region = region;
-        if let Some(path_style) = path_style {
-            s3.path_style = path_style;
+        let options = S3Args {
+            endpoint,
+            region,
+            path_style,
+            access_key_id,
+            secret_access_key,
+            session_token,
         }
-        s3.access_key_id = access_key_id.map(Secret::new);
-        s3.secret_access_key = secret_access_key.map(Secret::new);
-        s3.session_token = session_token.map(Secret::new);
-        let options = StoreOptions::with_s3(s3);
+        .store_options();
         detached(py, || continuum_core::open_store(&url, &options)).map(Self)
     }
 
@@ -288,7 +322,7 @@ impl PyStore {
 
 /// The manifest of a committed backup set.
 #[pyclass(name = "Manifest", module = "continuum_backup", frozen)]
-struct PyManifest(Manifest);
+pub(crate) struct PyManifest(pub(crate) Manifest);
 
 #[pymethods]
 impl PyManifest {
@@ -743,5 +777,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyLeftoverDecision>()?;
     policy::register(m)?;
     cntmp::register(m)?;
+    orchestrator::register(m)?;
+    db::register(m)?;
     Ok(())
 }

@@ -1,4 +1,5 @@
-"""Fixtures: a store in a temporary folder and a store in a fresh bucket of a live S3 server."""
+"""Fixtures: a store in a temporary folder, a store in a fresh bucket of a live S3 server, and
+the URL of a live PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ S3_ENDPOINT_VAR = "CONTINUUM_TEST_S3_ENDPOINT"
 S3_ACCESS_KEY = "testing"
 S3_SECRET_KEY = "testing"
 S3_REGION = "us-east-1"
+PG_URL_VAR = "CONTINUUM_TEST_PG_URL"
 
 
 def s3_endpoint() -> str:
@@ -27,6 +29,20 @@ def s3_endpoint() -> str:
             pytrace=False,
         )
     return endpoint
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """The URL of a live PostgreSQL server whose user may create databases."""
+    url = os.environ.get(PG_URL_VAR, "")
+    if not url:
+        pytest.fail(
+            f"{PG_URL_VAR} is not set: these tests need a live PostgreSQL server and its "
+            f"programs (psql, pg_dump, pg_restore), for example "
+            f"{PG_URL_VAR}=postgresql://postgres@127.0.0.1:5432/postgres",
+            pytrace=False,
+        )
+    return url
 
 
 @pytest.fixture

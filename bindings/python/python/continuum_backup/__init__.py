@@ -9,7 +9,9 @@ A thin layer over the Rust library continuum-core::
     assert store.verify(manifest.set_id).ok
 
 Policy documents (continuum-policy) are in the submodule ``continuum_backup.policy``; job
-data and cntmp files (continuum-cntmp) in ``continuum_backup.cntmp``.
+data and cntmp files (continuum-cntmp) in ``continuum_backup.cntmp``; ``cluster.conf``
+(continuum-orchestrator) in ``continuum_backup.orchestrator`` and PostgreSQL backups in
+``continuum_backup.db``.
 """
 
 from ._errors import (
@@ -32,7 +34,7 @@ from ._native import (
     Store,
     VerifyReport,
 )
-from . import cntmp, policy
+from . import cntmp, db, orchestrator, policy
 
 __all__ = [
     "AlreadyExistsError",

@@ -15,6 +15,8 @@ from ._native import PruneReport as PruneReport
 from ._native import Store as Store
 from ._native import VerifyReport as VerifyReport
 from . import cntmp as cntmp
+from . import db as db
+from . import orchestrator as orchestrator
 from . import policy as policy
 
 __all__ = [

@@ -1,5 +1,5 @@
 """The native part of continuum_backup, written in Rust over continuum-core,
-continuum-policy and continuum-cntmp.
+continuum-policy, continuum-cntmp and continuum-orchestrator.
 
 Every function raises the exceptions of ``continuum_backup._errors``:
 ``InvalidInputError`` (a ``ValueError``) for refused input, ``NotFoundError`` (a
@@ -11,7 +11,7 @@ Times are ISO 8601 strings in UTC (``2026-11-25T12:00:00.000000+00:00``), which
 
 import os
 from collections.abc import Sequence
-from typing import Any, ClassVar, final
+from typing import Any, ClassVar, Literal, final, overload
 
 from .cntmp import ExportReport as CntmpExportReport
 from .cntmp import ImportedObject as CntmpImportedObject
@@ -20,6 +20,13 @@ from .cntmp import Inspection as CntmpInspection
 from .cntmp import Object as CntmpObject
 from .cntmp import Package as CntmpPackage
 from .cntmp import ResourceRef as CntmpResourceRef
+from .db import DatabaseInfo as DbDatabaseInfo
+from .db import RestorePlan as DbRestorePlan
+from .db import RestoreReport as DbRestoreReport
+from .orchestrator import ClusterConf as OrchestratorClusterConf
+from .orchestrator import DatabaseBackups as OrchestratorDatabaseBackups
+from .orchestrator import MachineGroup as OrchestratorMachineGroup
+from .orchestrator import Placement as OrchestratorPlacement
 
 __all__ = [
     "Artifact",
@@ -33,6 +40,9 @@ __all__ = [
     "CntmpResourceRef",
     "Condition",
     "Consequent",
+    "DbDatabaseInfo",
+    "DbRestorePlan",
+    "DbRestoreReport",
     "Diagnostic",
     "Document",
     "Fqn",
@@ -40,6 +50,10 @@ __all__ = [
     "ImportedDocument",
     "LeftoverDecision",
     "Manifest",
+    "OrchestratorClusterConf",
+    "OrchestratorDatabaseBackups",
+    "OrchestratorMachineGroup",
+    "OrchestratorPlacement",
     "Policy",
     "PruneDecision",
     "PruneReport",
@@ -55,6 +69,9 @@ __all__ = [
     "cntmp_list_objects",
     "cntmp_package_from_files",
     "cntmp_verify",
+    "db_backup",
+    "db_list_databases",
+    "db_restore",
     "policy_api_docs_from_json",
     "policy_api_docs_to_json",
     "policy_check",
@@ -550,3 +567,78 @@ def cntmp_import_files(
 ) -> CntmpImportReport: ...
 def cntmp_inspect(file: str | os.PathLike[str]) -> CntmpInspection: ...
 def cntmp_verify(file: str | os.PathLike[str]) -> int: ...
+
+# continuum-orchestrator: re-exported by continuum_backup.orchestrator and continuum_backup.db
+# under short names. The classes are defined in orchestrator.pyi and db.pyi; here they are
+# known under Orchestrator- and Db-prefixed names.
+
+def db_backup(
+    databases: Sequence[str],
+    to: str,
+    *,
+    dsn: str | None = None,
+    reason: str = "manual",
+    with_globals: bool = True,
+    cluster_name: str | None = None,
+    endpoint: str | None = None,
+    region: str | None = None,
+    path_style: bool | None = None,
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+    session_token: str | None = None,
+) -> Manifest: ...
+@overload
+def db_restore(
+    store_url: str,
+    set_id: str,
+    database: str,
+    *,
+    dsn: str | None = None,
+    as_name: str | None = None,
+    force: bool = False,
+    with_globals: bool = False,
+    dry_run: Literal[False] = False,
+    endpoint: str | None = None,
+    region: str | None = None,
+    path_style: bool | None = None,
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+    session_token: str | None = None,
+) -> DbRestoreReport: ...
+@overload
+def db_restore(
+    store_url: str,
+    set_id: str,
+    database: str,
+    *,
+    dsn: str | None = None,
+    as_name: str | None = None,
+    force: bool = False,
+    with_globals: bool = False,
+    dry_run: Literal[True],
+    endpoint: str | None = None,
+    region: str | None = None,
+    path_style: bool | None = None,
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+    session_token: str | None = None,
+) -> DbRestorePlan: ...
+@overload
+def db_restore(
+    store_url: str,
+    set_id: str,
+    database: str,
+    *,
+    dsn: str | None = None,
+    as_name: str | None = None,
+    force: bool = False,
+    with_globals: bool = False,
+    dry_run: bool = False,
+    endpoint: str | None = None,
+    region: str | None = None,
+    path_style: bool | None = None,
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+    session_token: str | None = None,
+) -> DbRestorePlan | DbRestoreReport: ...
+def db_list_databases(dsn: str | None = None) -> list[DbDatabaseInfo]: ...
