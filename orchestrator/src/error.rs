@@ -104,7 +104,54 @@ pub enum Error {
     /// A shared-core error.
     #[error(transparent)]
     Core(#[from] continuum_core::Error),
+    /// An orchestrator archive is malformed or holds what it may not.
+    #[error("orchestrator archive `{archive}`: {message}")]
+    Archive {
+        /// The archive.
+        archive: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An orchestrator archive was made by a release too old to restore automatically.
+    #[error(
+        "orchestrator archive `{archive}` was made by platform release {release}: restoring needs \
+         release 2.4.0 or later, because orchestrator backups before 2.4.0 lack the metadata the \
+         restore needs; nothing was changed. {MANUAL_RESTORE}"
+    )]
+    ReleaseGate {
+        /// The archive.
+        archive: String,
+        /// The release it records.
+        release: String,
+    },
+    /// A restore would replace what exists; nothing was changed.
+    #[error("nothing was changed: {} (use force to replace)", conflicts.join("; "))]
+    RestoreConflicts {
+        /// Each conflict, in words.
+        conflicts: Vec<String>,
+    },
+    /// A git branch is behind its upstream: committing would fork the shared history.
+    #[error(
+        "`{repo}`: branch `{branch}` is behind `{upstream}` by {behind} commit(s) (as last \
+         fetched); nothing was changed (pull or rebase first)"
+    )]
+    BehindUpstream {
+        /// The repository.
+        repo: String,
+        /// The branch.
+        branch: String,
+        /// Its upstream.
+        upstream: String,
+        /// Commits the upstream has that the branch has not.
+        behind: u64,
+    },
 }
+
+/// How to restore an orchestrator archive by hand.
+pub(crate) const MANUAL_RESTORE: &str = "To restore it by hand, unpack it (`tar xzf`), load the \
+roles with `psql -X -d postgres -f db/roles.sql`, create each database and load it from the \
+archive's db/ folder with `psql -X -v ON_ERROR_STOP=1 -d <database> -f db/<database>.sql`, and \
+copy the files of config/ into place by hand.";
 
 /// Puts a program's stderr on lines of its own after the summary, when there is any.
 fn stderr_suffix(stderr: &str) -> String {

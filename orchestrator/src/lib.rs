@@ -1,12 +1,23 @@
 #![doc = include_str!("../README.md")]
 
+mod archive;
 mod components;
 mod conf;
 mod db;
 mod dconf;
 mod error;
+mod install;
 mod pg;
 
+pub use crate::archive::{
+    ARCHIVE_FORMAT_VERSION, ARCHIVE_METADATA, ArchiveMember, ArchiveMetadata, ArchiveReport,
+    ArchivedDatabase, ArchivedRelease, DatabaseCheck, ItemAction, ItemKind, MAX_METADATA_SIZE,
+    MIN_RESTORE_RELEASE, ORCHESTRATOR_ARCHIVE_DATABASE, ORCHESTRATOR_DATABASE, OrchestratorArchive,
+    OrchestratorBackupOptions, OrchestratorRestoreOptions, OrchestratorRestorePlan,
+    OrchestratorRestoreReport, PlanItem, ReleaseVersion, RestoredFile, archive_file_name,
+    backup_orchestrator, local_host_addresses, local_host_name, meets_release_gate,
+    plan_orchestrator_restore, restore_orchestrator, verify_archive, verify_archive_with,
+};
 pub use crate::components::{
     ComponentBackupOptions, ComponentBackupReport, backup_components, default_database,
 };
@@ -24,4 +35,8 @@ pub use crate::dconf::{
     parse as parse_dconf,
 };
 pub use crate::error::{Error, Result};
+pub use crate::install::{
+    CLUSTER_CONF, GitSnapshot, InstallationFile, collect_installation_files, is_installation_file,
+    snapshot_to_git,
+};
 pub use crate::pg::{ChildReader, DEFAULT_PG_PORT, DatabaseInfo, PgTarget, pg_program};
