@@ -6,7 +6,8 @@ use clap::Subcommand;
 use continuum_core::{Reason, open_store};
 use continuum_orchestrator::{
     ClusterConf, ComponentBackupOptions, DbBackupOptions, DbRestoreOptions, Error, PgTarget,
-    RestoreAction, backup_components, backup_databases, list_databases, plan_database_restore,
+    RestoreAction, backup_components, backup_databases, collect_installation_files, list_databases,
+    plan_database_restore, snapshot_to_git,
 };
 
 use crate::output::{json, say, size, table};
@@ -27,6 +28,22 @@ pub(crate) enum ConfCommand {
     Check {
         /// The cluster.conf file.
         file: PathBuf,
+    },
+    /// Commit the installation files (cluster.conf, Terraform `*.tf`, `*.tfvars`) to a git
+    /// repository; refused when its branch is behind its upstream.
+    Snapshot {
+        /// Files or folders holding them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The git repository (created when missing).
+        #[arg(long)]
+        repo: PathBuf,
+        /// The commit message.
+        #[arg(long, default_value = "continuum-backup: installation files")]
+        message: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// What a host keeps of the database backups (the placement rule).
     Placement {
@@ -50,7 +67,7 @@ pub(crate) struct DsnArgs {
 }
 
 impl DsnArgs {
-    fn target(&self) -> Result<PgTarget, Failure> {
+    pub(crate) fn target(&self) -> Result<PgTarget, Failure> {
         Ok(match &self.dsn {
             Some(url) => PgTarget::parse(url)?,
             None => PgTarget::from_env()?,
@@ -231,6 +248,30 @@ pub(crate) fn run_conf(command: ConfCommand) -> Result<Outcome, Failure> {
                     ""
                 }
             );
+            Ok(Outcome::Success)
+        }
+        ConfCommand::Snapshot {
+            paths,
+            repo,
+            message,
+            json: as_json,
+        } => {
+            let files = collect_installation_files(&paths)?;
+            let snapshot = snapshot_to_git(&files, &repo, &message)?;
+            if as_json {
+                json(&snapshot);
+            } else {
+                for f in &files {
+                    say!("{}  {}  {}", f.sha256, size(f.size), f.name);
+                }
+                match &snapshot.commit {
+                    Some(c) => say!(
+                        "committed {} changed file(s) as {c}",
+                        snapshot.changed.len()
+                    ),
+                    None => say!("nothing changed since the last snapshot"),
+                }
+            }
             Ok(Outcome::Success)
         }
         ConfCommand::Placement {

@@ -5,6 +5,7 @@
 
 mod cluster;
 mod jobdata;
+mod orch;
 mod output;
 mod policy;
 mod sets;
@@ -36,6 +37,9 @@ enum Command {
     /// PostgreSQL databases: backup, restore, list.
     #[command(subcommand)]
     Db(cluster::DbCommand),
+    /// The orchestrator archive: backup, restore onto a new host, verify.
+    #[command(subcommand)]
+    Orchestrator(orch::OrchestratorCommand),
     /// Packages: make from files, list, export, import.
     #[command(subcommand)]
     Package(jobdata::PackageCommand),
@@ -120,6 +124,7 @@ fn main() -> ExitCode {
         Command::Policy(command) => policy::run(command),
         Command::Conf(command) => cluster::run_conf(command),
         Command::Db(command) => cluster::run_db(command),
+        Command::Orchestrator(command) => orch::run(command),
         Command::Package(command) => jobdata::run_package(command),
         Command::Job(command) => jobdata::run_job(command),
         Command::Import(args) => jobdata::import(args),

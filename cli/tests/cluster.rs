@@ -220,3 +220,140 @@ fn db_backup_and_restore_under_another_name() {
     psql(&url, "DROP DATABASE cli_src WITH (FORCE)");
     psql(&url, "DROP DATABASE cli_copy WITH (FORCE)");
 }
+
+#[test]
+fn orchestrator_archive_backup_verify_restore_and_the_release_gate() {
+    let url = pg_url();
+    for db in ["orchestrator", "orchestrator_archive"] {
+        psql(&url, &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    }
+    psql(&url, "CREATE DATABASE orchestrator");
+    let orch = with_db(&url, "orchestrator");
+    psql(
+        &orch,
+        "CREATE TABLE hosts (id serial primary key, addr text); INSERT INTO hosts (addr) SELECT '10.0.0.' || g FROM generate_series(1, 42) g",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("cluster.conf");
+    std::fs::write(&conf, CONF).unwrap();
+    let tf = dir.path().join("main.tf");
+    std::fs::write(&tf, "module \"continuum\" {}\n").unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let backup = |release: &str| {
+        let o = run(&[
+            "orchestrator",
+            "backup",
+            "--config",
+            conf.to_str().unwrap(),
+            "--dsn",
+            &url,
+            "--release",
+            release,
+            "--config-file",
+            tf.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        text(&o.stdout).trim().to_string()
+    };
+    let archive = backup("2.6.1");
+    assert!(
+        archive.contains("orchestrator_backup_") && archive.ends_with(".tgz"),
+        "{archive}"
+    );
+    let listing = Command::new("tar")
+        .args(["tzf", &archive])
+        .output()
+        .unwrap();
+    assert_eq!(text(&listing.stdout).lines().next(), Some("metadata.json"));
+    let o = run(&["orchestrator", "verify", "--file", &archive]);
+    assert!(
+        o.status.success() && text(&o.stdout).contains(": ok"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    let config_dir = dir.path().join("restored-config");
+    let o = run(&[
+        "orchestrator",
+        "restore",
+        "--file",
+        &archive,
+        "--dsn",
+        &url,
+        "--config-dir",
+        config_dir.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(!config_dir.join("cluster.conf").exists());
+    psql(&url, "DROP DATABASE orchestrator WITH (FORCE)");
+    let o = run(&[
+        "orchestrator",
+        "restore",
+        "--file",
+        &archive,
+        "--dsn",
+        &url,
+        "--config-dir",
+        config_dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(psql(&orch, "SELECT count(*) FROM hosts"), "42");
+    assert_eq!(
+        std::fs::read(config_dir.join("cluster.conf")).unwrap(),
+        CONF.as_bytes()
+    );
+
+    // a release older than 2.4.0 is refused before anything changes
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let old = backup("2.3.9");
+    let fresh = dir.path().join("fresh-config");
+    let o = run(&[
+        "orchestrator",
+        "restore",
+        "--file",
+        &old,
+        "--dsn",
+        &url,
+        "--config-dir",
+        fresh.to_str().unwrap(),
+        "--force",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("2.4.0"), "{}", text(&o.stderr));
+    assert!(!fresh.exists());
+
+    // installation files under version control
+    let repo = dir.path().join("repo");
+    let o = run(&[
+        "conf",
+        "snapshot",
+        conf.to_str().unwrap(),
+        tf.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("committed 2 changed file(s)"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = run(&[
+        "conf",
+        "snapshot",
+        conf.to_str().unwrap(),
+        tf.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&o.stdout).contains("nothing changed"),
+        "{}",
+        text(&o.stdout)
+    );
+    psql(&url, "DROP DATABASE orchestrator WITH (FORCE)");
+}
