@@ -30,7 +30,7 @@ const MAX_MANIFEST: u64 = 256 << 20;
 const CHUNK: usize = 1 << 20;
 
 /// A resource as the manifest lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceRef {
     /// The ZIP entry holding it.
@@ -44,12 +44,13 @@ pub struct ResourceRef {
 }
 
 /// An object as the manifest lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestObject {
     /// Its kind.
     pub kind: ObjectKind,
     /// Its FQN.
+    #[schemars(with = "String")]
     pub fqn: Fqn,
     /// Its metadata, in the platform API's shape.
     pub metadata: Value,
@@ -58,8 +59,19 @@ pub struct ManifestObject {
     pub resources: Vec<ResourceRef>,
 }
 
+impl CntmpManifest {
+    /// The JSON Schema of `manifest.json`, as committed in
+    /// `docs/schemas/cntmp-manifest.schema.json`.
+    pub fn json_schema() -> String {
+        let schema = schemars::schema_for!(CntmpManifest);
+        let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
 /// The manifest of a cntmp file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CntmpManifest {
     /// Always [`CNTMP_FORMAT`].
@@ -807,5 +819,25 @@ impl<R: Read> Read for NamedErrors<R> {
                     actual: e.to_string(),
                 }),
             })
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    #[test]
+    fn committed_schema_is_current() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/schemas/cntmp-manifest.schema.json"
+        );
+        let generated = super::CntmpManifest::json_schema();
+        if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            committed, generated,
+            "run with UPDATE_SCHEMAS=1 to refresh docs/schemas"
+        );
     }
 }

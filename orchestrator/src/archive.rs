@@ -159,12 +159,13 @@ pub fn meets_release_gate(release: &str) -> bool {
 // Metadata
 
 /// `metadata.json`: what the archive holds and where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct ArchiveMetadata {
     /// [`ARCHIVE_FORMAT_VERSION`].
     pub format_version: u64,
     /// When the archive was made (UTC, whole seconds).
+    #[schemars(with = "String")]
     pub created_at: Timestamp,
     /// The program that made it (`continuum-backup 0.1.0`).
     pub producer: String,
@@ -196,7 +197,7 @@ pub struct ArchiveMetadata {
 }
 
 /// The release an archive was made with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct ArchivedRelease {
     /// The version, as given.
@@ -209,7 +210,7 @@ pub struct ArchivedRelease {
 }
 
 /// One database in an archive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct ArchivedDatabase {
     /// Its name.
@@ -224,7 +225,7 @@ pub struct ArchivedDatabase {
 }
 
 /// One member of an archive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct ArchiveMember {
     /// Its path in the archive.
@@ -236,6 +237,15 @@ pub struct ArchiveMember {
 }
 
 impl ArchiveMetadata {
+    /// The JSON Schema of `metadata.json`, as committed in
+    /// `docs/schemas/orchestrator-metadata.schema.json`.
+    pub fn json_schema() -> String {
+        let schema = schemars::schema_for!(ArchiveMetadata);
+        let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
     /// The member at `path`.
     pub fn member(&self, path: &str) -> Option<&ArchiveMember> {
         self.members.iter().find(|m| m.path.as_str() == path)
@@ -2184,5 +2194,25 @@ mod tests {
         assert!(text.contains("psql") && text.contains("config/"), "{text}");
         let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "only the archive: {left:?}");
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    #[test]
+    fn committed_schema_is_current() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/schemas/orchestrator-metadata.schema.json"
+        );
+        let generated = super::ArchiveMetadata::json_schema();
+        if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            committed, generated,
+            "run with UPDATE_SCHEMAS=1 to refresh docs/schemas"
+        );
     }
 }
