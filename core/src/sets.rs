@@ -197,6 +197,22 @@ impl SetWriter {
         Ok(artifact)
     }
 
+    /// Replaces an added artifact's details (facts known only once its bytes are written,
+    /// such as row counts taken beside a dump).
+    pub fn set_details(&self, name: &str, details: ArtifactDetails) -> Result<()> {
+        let mut artifacts = lock(&self.artifacts);
+        let artifact = artifacts
+            .iter_mut()
+            .find(|a| a.name == name)
+            .ok_or_else(|| Error::InvalidInput {
+                what: "artifact name",
+                value: name.to_string(),
+                reason: "no artifact of the set has this name".to_string(),
+            })?;
+        artifact.details = details;
+        Ok(())
+    }
+
     /// Checks every artifact is in the store with its size, then writes the manifest.
     pub fn commit(mut self) -> Result<Manifest> {
         let mut artifacts = std::mem::take(&mut *lock(&self.artifacts));

@@ -236,7 +236,7 @@ fn dump_database(
 ) -> Result<Artifact> {
     let db_target = target.with_database(database);
     let mut session = db_target.connect()?;
-    let mut snapshot = session.export_snapshot()?;
+    let snapshot = session.export_snapshot()?;
     let mut cmd = db_target.command("pg_dump");
     // -Z0: zstd compresses far better and faster than pg_dump's own gzip, and in parallel.
     cmd.args(["-Fc", "-Z0"])
@@ -244,35 +244,35 @@ fn dump_database(
         .arg("-d")
         .arg(db_target.dbname_arg());
     let dump = ChildReader::spawn(cmd)?.redacting(target.secrets());
+    let snapshot_id = snapshot.id().to_string();
+    let details = |row_counts| ArtifactDetails::Database {
+        database: database.to_string(),
+        server_version: server_version.to_string(),
+        row_counts,
+    };
     let artifact = std::thread::scope(|s| {
         let (queue, received) = sync_channel(QUEUE);
         let producer = spawn_compressor(s, dump, queue, options)?;
-        // pg_dump reads the catalog while the rows are counted; the bounded queue keeps it
-        // from getting further ahead than a few chunks before the store starts reading.
-        let added = match snapshot.count_rows() {
-            Ok(row_counts) => {
-                let spec = ArtifactSpec::new(
-                    DataKind::Cluster,
-                    &options.component,
-                    dump_artifact_name(database),
-                )
-                .compression(Compression::Zstd)
-                .details(ArtifactDetails::Database {
-                    database: database.to_string(),
-                    server_version: server_version.to_string(),
-                    row_counts,
-                });
-                writer
-                    .add(spec, &mut ChunkReader::new(received))
-                    .map_err(Error::from)
-            }
-            Err(e) => {
-                // Dropping the queue's end stops the compressor, which kills pg_dump.
-                drop(received);
-                Err(e)
-            }
-        };
-        settle(added, producer.join())
+        // The rows are counted on a second connection that imports the same snapshot, beside
+        // the dump rather than before it: a full scan of each table costs as much as dumping it.
+        let counter = s.spawn(|| db_target.connect()?.count_rows_in(&snapshot_id));
+        let spec = ArtifactSpec::new(
+            DataKind::Cluster,
+            &options.component,
+            dump_artifact_name(database),
+        )
+        .compression(Compression::Zstd)
+        .details(details(BTreeMap::new()));
+        let added = writer
+            .add(spec, &mut ChunkReader::new(received))
+            .map_err(Error::from);
+        let counted = counter.join().map_err(|_| thread_died("the row count"));
+        let added = settle(added, producer.join())?;
+        let row_counts = counted??;
+        writer.set_details(&added.name, details(row_counts.clone()))?;
+        let mut artifact = added;
+        artifact.details = details(row_counts);
+        Ok::<_, Error>(artifact)
     })?;
     // Only now may the snapshot go: pg_dump has finished with it.
     snapshot.finish()?;

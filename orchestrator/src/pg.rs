@@ -635,6 +635,39 @@ impl Session {
 
     /// Opens a read-only REPEATABLE READ transaction and exports its snapshot, so that
     /// `pg_dump --snapshot` sees exactly what this transaction sees while it stays open.
+    /// Exact rows per user table as of an exported snapshot, counted in this session (so
+    /// that counting runs beside `pg_dump`, which reads the same snapshot).
+    pub(crate) fn count_rows_in(&mut self, snapshot_id: &str) -> Result<BTreeMap<String, u64>> {
+        let label = self.label.clone();
+        let action = "import the snapshot";
+        // An exported snapshot id is hex digits and dashes; anything else is refused before
+        // it reaches SQL.
+        if snapshot_id.is_empty()
+            || !snapshot_id
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '-')
+        {
+            return Err(Error::Postgres {
+                target: label,
+                action: action.to_string(),
+                message: format!("unexpected snapshot id `{snapshot_id}`"),
+            });
+        }
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(|e| pg_error(&label, action, &e))?;
+        tx.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot_id}'"))
+            .map_err(|e| pg_error(&label, action, &e))?;
+        let counts = count_rows(&mut tx, &label)?;
+        tx.rollback()
+            .map_err(|e| pg_error(&label, "end the counting transaction", &e))?;
+        Ok(counts)
+    }
+
     pub(crate) fn export_snapshot(&mut self) -> Result<Snapshot<'_>> {
         let label = self.label.clone();
         let action = "export a snapshot";
