@@ -197,7 +197,7 @@ fn a_database_survives_backup_drop_and_restore_under_another_name() {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let t = target();
     let original = Db::create(&t, "bench");
-    pgbench_init(&t, &original.name, 5);
+    pgbench_init(&t, &original.name, 20);
     original.sql(EVERY_TYPE);
     let small = Db::create(&t, "small");
     small.sql("CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'one'), (2, NULL);");
@@ -208,7 +208,7 @@ fn a_database_survives_backup_drop_and_restore_under_another_name() {
 
     let digests = table_digests(&t, &original.name);
     let counts = t.row_counts(&original.name).unwrap();
-    assert_eq!(counts["public.pgbench_accounts"], 500_000);
+    assert_eq!(counts["public.pgbench_accounts"], 2_000_000);
     assert_eq!(counts["public.every_type"], 41);
     assert_eq!(digests.len(), 5, "{digests:?}");
 
