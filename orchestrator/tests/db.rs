@@ -279,7 +279,7 @@ fn a_database_survives_backup_drop_and_restore_under_another_name() {
     assert_eq!(report.total_rows, counts.values().sum::<u64>());
 
     assert_eq!(table_digests(&t, &restored.name), digests);
-    assert_eq!(restored.sql("SELECT count(*) FROM rich_accounts"), "500");
+    assert_eq!(restored.sql("SELECT count(*) FROM rich_accounts"), "2000");
     assert_eq!(restored.sql("SELECT add_one(41)"), "42");
     assert_eq!(restored.sql("SELECT note_length(1)"), "100000");
     assert_eq!(restored.sql("SELECT nextval('counter')"), "45");
