@@ -1810,26 +1810,8 @@ impl OrchestratorRestorePlan {
                     )),
                 });
             }
-            let found = self.target.row_counts(&db.name)?;
-            let mut names: Vec<&String> = db.row_counts.keys().chain(found.keys()).collect();
-            names.sort();
-            names.dedup();
-            let tables: Vec<TableCheck> = names
-                .into_iter()
-                .map(|table| TableCheck {
-                    table: table.clone(),
-                    expected: db.row_counts.get(table).copied(),
-                    actual: found.get(table).copied(),
-                })
-                .collect();
-            if let Some(bad) = tables.iter().find(|t| !t.ok()) {
-                return Err(Error::RowCountMismatch {
-                    database: db.name.clone(),
-                    table: bad.table.clone(),
-                    expected: bad.expected,
-                    actual: bad.actual,
-                });
-            }
+            let (tables, found) =
+                crate::db::check_row_counts(&self.target, &db.name, &db.row_counts)?;
             out.push(DatabaseCheck {
                 name: db.name.clone(),
                 action: item.action,

@@ -763,26 +763,8 @@ impl DbRestorePlan {
     }
 
     fn verify(self, action: RestoreAction) -> Result<RestoreReport> {
-        let found = self.target.row_counts(&self.target_database)?;
-        let mut names: Vec<&String> = self.expected_rows.keys().chain(found.keys()).collect();
-        names.sort();
-        names.dedup();
-        let tables: Vec<TableCheck> = names
-            .into_iter()
-            .map(|name| TableCheck {
-                table: name.clone(),
-                expected: self.expected_rows.get(name).copied(),
-                actual: found.get(name).copied(),
-            })
-            .collect();
-        if let Some(bad) = tables.iter().find(|t| !t.ok()) {
-            return Err(Error::RowCountMismatch {
-                database: self.target_database.clone(),
-                table: bad.table.clone(),
-                expected: bad.expected,
-                actual: bad.actual,
-            });
-        }
+        let (tables, found) =
+            check_row_counts(&self.target, &self.target_database, &self.expected_rows)?;
         Ok(RestoreReport {
             total_rows: found.values().sum(),
             set_id: self.set_id,
@@ -802,6 +784,37 @@ fn open_zstd(store: &dyn Store, manifest: &Manifest, name: &str) -> Result<impl 
         action: format!("start decompressing `{name}`"),
         source,
     })
+}
+
+/// Counts every table of a restored database and compares with what the backup recorded:
+/// a table missing, extra or with another count is an error naming it. Returns the checks
+/// and the counts found.
+pub(crate) fn check_row_counts(
+    target: &PgTarget,
+    database: &str,
+    expected: &BTreeMap<String, u64>,
+) -> Result<(Vec<TableCheck>, BTreeMap<String, u64>)> {
+    let found = target.row_counts(database)?;
+    let mut names: Vec<&String> = expected.keys().chain(found.keys()).collect();
+    names.sort();
+    names.dedup();
+    let tables: Vec<TableCheck> = names
+        .into_iter()
+        .map(|name| TableCheck {
+            table: name.clone(),
+            expected: expected.get(name).copied(),
+            actual: found.get(name).copied(),
+        })
+        .collect();
+    if let Some(bad) = tables.iter().find(|t| !t.ok()) {
+        return Err(Error::RowCountMismatch {
+            database: database.to_string(),
+            table: bad.table.clone(),
+            expected: bad.expected,
+            actual: bad.actual,
+        });
+    }
+    Ok((tables, found))
 }
 
 /// Restores one database of a backup set: [`plan_database_restore`] then
