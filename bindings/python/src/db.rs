@@ -27,7 +27,7 @@ use crate::orchestrator::detached;
 use crate::{PyManifest, S3Args, py_repr, to_py_err};
 
 /// The server `dsn` names, or the one the environment describes.
-fn target(dsn: Option<&str>) -> continuum_orchestrator::Result<PgTarget> {
+pub(crate) fn target(dsn: Option<&str>) -> continuum_orchestrator::Result<PgTarget> {
     match dsn {
         Some(url) => PgTarget::parse(url),
         None => PgTarget::from_env(),

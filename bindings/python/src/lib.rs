@@ -4,7 +4,8 @@
 //! ones (`continuum-cntmp`) in `src/cntmp.rs`; the Python modules `continuum_backup.policy` and
 //! `continuum_backup.cntmp` re-export them under their short names. `cluster.conf`
 //! (`continuum-orchestrator`) is in `src/orchestrator.rs` and the PostgreSQL backups in
-//! `src/db.rs`, re-exported by `continuum_backup.orchestrator` and `continuum_backup.db`.
+//! `src/db.rs`, re-exported by `continuum_backup.orchestrator` and `continuum_backup.db`; the orchestrator archive and the
+//! installation files are in `src/archive.rs`, re-exported by `continuum_backup.orchestrator`.
 //!
 //! Every function here converts its arguments, calls the library with the GIL released
 //! when it touches a store or a file, and converts the result or the error. Behaviour lives
@@ -24,6 +25,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
 
+mod archive;
 mod cntmp;
 mod db;
 mod orchestrator;
@@ -68,6 +70,8 @@ pub(crate) static ALREADY_EXISTS_ERROR: ErrorClass = ErrorClass::new("AlreadyExi
 pub(crate) static CORRUPT_ERROR: ErrorClass = ErrorClass::new("CorruptError");
 pub(crate) static STORE_ERROR: ErrorClass = ErrorClass::new("StoreError");
 pub(crate) static POLICY_ERROR: ErrorClass = ErrorClass::new("PolicyError");
+pub(crate) static RELEASE_GATE_ERROR: ErrorClass = ErrorClass::new("ReleaseGateError");
+pub(crate) static BEHIND_UPSTREAM_ERROR: ErrorClass = ErrorClass::new("BehindUpstreamError");
 
 /// Converts a library error into the matching `continuum_backup` exception; the message is
 /// the library's own text (which never holds a secret).
@@ -778,6 +782,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     policy::register(m)?;
     cntmp::register(m)?;
     orchestrator::register(m)?;
+    archive::register(m)?;
     db::register(m)?;
     Ok(())
 }

@@ -9,7 +9,8 @@
 //!
 //! The classes are registered in `_native` under `Orchestrator`-prefixed names, as the
 //! `cntmp` ones are; `continuum_backup.orchestrator` gives them their own names. The error
-//! mapping of `continuum_orchestrator::Error` lives here and serves `src/db.rs` too.
+//! mapping of `continuum_orchestrator::Error` lives here and serves `src/db.rs` and
+//! `src/archive.rs` too.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -21,8 +22,8 @@ use pyo3::types::{PyDict, PyList, PyType};
 
 use crate::cntmp::{py_bool, to_python};
 use crate::{
-    ALREADY_EXISTS_ERROR, BASE_ERROR, CORRUPT_ERROR, ErrorClass, INVALID_INPUT_ERROR, STORE_ERROR,
-    core_error_class, py_repr,
+    ALREADY_EXISTS_ERROR, BASE_ERROR, BEHIND_UPSTREAM_ERROR, CORRUPT_ERROR, ErrorClass,
+    INVALID_INPUT_ERROR, RELEASE_GATE_ERROR, STORE_ERROR, core_error_class, py_repr,
 };
 
 /// The exception class of an orchestrator error. A `Database` error (the database a failure
@@ -35,8 +36,11 @@ fn error_class(err: &continuum_orchestrator::Error) -> &'static ErrorClass {
         E::Parse(_) | E::Conf { .. } | E::InvalidTarget { .. } | E::ArtifactMissing { .. } => {
             &INVALID_INPUT_ERROR
         }
-        E::DatabaseNotEmpty { .. } => &ALREADY_EXISTS_ERROR,
-        E::RowCountMismatch { .. } => &CORRUPT_ERROR,
+        // A subclass of `InvalidInputError`: the archive is sound but too old to restore.
+        E::ReleaseGate { .. } => &RELEASE_GATE_ERROR,
+        E::DatabaseNotEmpty { .. } | E::RestoreConflicts { .. } => &ALREADY_EXISTS_ERROR,
+        E::RowCountMismatch { .. } | E::Archive { .. } => &CORRUPT_ERROR,
+        E::BehindUpstream { .. } => &BEHIND_UPSTREAM_ERROR,
         E::ChildFailed { .. } | E::Postgres { .. } | E::Spawn { .. } | E::Stream { .. } => {
             &STORE_ERROR
         }

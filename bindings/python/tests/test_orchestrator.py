@@ -123,8 +123,22 @@ def everything_shown(conf: ClusterConf) -> list[str]:
 
 def test_module_layout() -> None:
     assert continuum_backup.orchestrator is orchestrator_module
-    assert set(orchestrator.__all__) == {"ClusterConf", "DatabaseBackups", "MachineGroup", "Placement"}
-    for name in orchestrator.__all__:
+    functions = {"backup", "collect_installation_files", "restore", "snapshot_to_git", "verify"}
+    assert set(orchestrator.__all__) == {
+        "Archive",
+        "ArchiveReport",
+        "ClusterConf",
+        "DatabaseBackups",
+        "GitSnapshot",
+        "InstallationFile",
+        "MachineGroup",
+        "Placement",
+        "RestoreItem",
+        "RestoreReport",
+        "RestoredDatabase",
+        "RestoredFile",
+    } | functions
+    for name in set(orchestrator.__all__) - functions:
         cls = getattr(orchestrator, name)
         assert cls.__name__ == name
         assert cls.__module__ == "continuum_backup.orchestrator"

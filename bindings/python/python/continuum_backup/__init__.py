@@ -9,18 +9,21 @@ A thin layer over the Rust library continuum-core::
     assert store.verify(manifest.set_id).ok
 
 Policy documents (continuum-policy) are in the submodule ``continuum_backup.policy``; job
-data and cntmp files (continuum-cntmp) in ``continuum_backup.cntmp``; ``cluster.conf``
-(continuum-orchestrator) in ``continuum_backup.orchestrator`` and PostgreSQL backups in
+data and cntmp files (continuum-cntmp) in ``continuum_backup.cntmp``; ``cluster.conf``,
+the orchestrator archive and the installation files (continuum-orchestrator) in
+``continuum_backup.orchestrator`` and PostgreSQL backups in
 ``continuum_backup.db``.
 """
 
 from ._errors import (
     AlreadyExistsError,
+    BehindUpstreamError,
     CorruptError,
     Error,
     InvalidInputError,
     NotFoundError,
     PolicyError,
+    ReleaseGateError,
     StoreError,
 )
 from ._native import (
@@ -40,6 +43,7 @@ __all__ = [
     "AlreadyExistsError",
     "Artifact",
     "ArtifactCheck",
+    "BehindUpstreamError",
     "CorruptError",
     "Error",
     "Fqn",
@@ -50,6 +54,7 @@ __all__ = [
     "PolicyError",
     "PruneDecision",
     "PruneReport",
+    "ReleaseGateError",
     "Store",
     "StoreError",
     "VerifyReport",

@@ -1,9 +1,11 @@
 from ._errors import AlreadyExistsError as AlreadyExistsError
+from ._errors import BehindUpstreamError as BehindUpstreamError
 from ._errors import CorruptError as CorruptError
 from ._errors import Error as Error
 from ._errors import InvalidInputError as InvalidInputError
 from ._errors import NotFoundError as NotFoundError
 from ._errors import PolicyError as PolicyError
+from ._errors import ReleaseGateError as ReleaseGateError
 from ._errors import StoreError as StoreError
 from ._native import Artifact as Artifact
 from ._native import ArtifactCheck as ArtifactCheck
@@ -23,6 +25,7 @@ __all__ = [
     "AlreadyExistsError",
     "Artifact",
     "ArtifactCheck",
+    "BehindUpstreamError",
     "CorruptError",
     "Error",
     "Fqn",
@@ -33,6 +36,7 @@ __all__ = [
     "PolicyError",
     "PruneDecision",
     "PruneReport",
+    "ReleaseGateError",
     "Store",
     "StoreError",
     "VerifyReport",

@@ -13,11 +13,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AlreadyExistsError",
+    "BehindUpstreamError",
     "CorruptError",
     "Error",
     "InvalidInputError",
     "NotFoundError",
     "PolicyError",
+    "ReleaseGateError",
     "StoreError",
 ]
 
@@ -29,6 +31,11 @@ class Error(Exception):
 class InvalidInputError(Error, ValueError):
     """A value given was refused: an FQN, a store URL, a set id, an option, an unsafe path,
     or a document (manifest) that is malformed or of an unsupported version."""
+
+
+class ReleaseGateError(InvalidInputError):
+    """An orchestrator archive made by a platform release before 2.4.0: it is sound but must
+    be restored by hand (the message says how); nothing was changed."""
 
 
 class NotFoundError(Error, LookupError):
@@ -46,6 +53,11 @@ class CorruptError(Error):
 
 class StoreError(Error, OSError):
     """The store backend or the file system failed."""
+
+
+class BehindUpstreamError(Error):
+    """A git branch is behind its upstream (as last fetched): committing would fork the shared
+    history; nothing was changed."""
 
 
 class PolicyError(Error, ValueError):
@@ -77,6 +89,8 @@ for _class in (
     CorruptError,
     StoreError,
     PolicyError,
+    ReleaseGateError,
+    BehindUpstreamError,
 ):
     _class.__module__ = "continuum_backup"
 del _class

@@ -1,10 +1,12 @@
 __all__ = [
     "AlreadyExistsError",
+    "BehindUpstreamError",
     "CorruptError",
     "Error",
     "InvalidInputError",
     "NotFoundError",
     "PolicyError",
+    "ReleaseGateError",
     "StoreError",
 ]
 
@@ -19,6 +21,10 @@ class InvalidInputError(Error, ValueError):
     """A value given was refused: an FQN, a store URL, a set id, an option, an unsafe path,
     or a document (manifest) that is malformed or of an unsupported version."""
 
+class ReleaseGateError(InvalidInputError):
+    """An orchestrator archive made by a platform release before 2.4.0: it is sound but must
+    be restored by hand (the message says how); nothing was changed."""
+
 class NotFoundError(Error, LookupError):
     """An object or a backup set does not exist in the store."""
 
@@ -31,6 +37,10 @@ class CorruptError(Error):
 
 class StoreError(Error, OSError):
     """The store backend or the file system failed."""
+
+class BehindUpstreamError(Error):
+    """A git branch is behind its upstream (as last fetched): committing would fork the shared
+    history; nothing was changed."""
 
 class PolicyError(Error, ValueError):
     """A policy document has errors. ``diagnostics`` holds every error and warning found in

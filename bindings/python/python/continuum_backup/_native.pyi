@@ -4,7 +4,9 @@ continuum-policy, continuum-cntmp and continuum-orchestrator.
 Every function raises the exceptions of ``continuum_backup._errors``:
 ``InvalidInputError`` (a ``ValueError``) for refused input, ``NotFoundError`` (a
 ``LookupError``), ``AlreadyExistsError``, ``CorruptError``, ``StoreError`` (an ``OSError``)
-and, for a policy document with errors, ``PolicyError`` (a ``ValueError``).
+and, for a policy document with errors, ``PolicyError`` (a ``ValueError``); the
+orchestrator archive functions also raise ``ReleaseGateError`` (an ``InvalidInputError``) and
+``BehindUpstreamError``.
 Times are ISO 8601 strings in UTC (``2026-11-25T12:00:00.000000+00:00``), which
 ``datetime.fromisoformat`` reads.
 """
@@ -23,10 +25,18 @@ from .cntmp import ResourceRef as CntmpResourceRef
 from .db import DatabaseInfo as DbDatabaseInfo
 from .db import RestorePlan as DbRestorePlan
 from .db import RestoreReport as DbRestoreReport
+from .orchestrator import Archive as OrchestratorArchive
+from .orchestrator import ArchiveReport as OrchestratorArchiveReport
 from .orchestrator import ClusterConf as OrchestratorClusterConf
 from .orchestrator import DatabaseBackups as OrchestratorDatabaseBackups
+from .orchestrator import GitSnapshot as OrchestratorGitSnapshot
+from .orchestrator import InstallationFile as OrchestratorInstallationFile
 from .orchestrator import MachineGroup as OrchestratorMachineGroup
 from .orchestrator import Placement as OrchestratorPlacement
+from .orchestrator import RestoredDatabase as OrchestratorRestoredDatabase
+from .orchestrator import RestoredFile as OrchestratorRestoredFile
+from .orchestrator import RestoreItem as OrchestratorRestoreItem
+from .orchestrator import RestoreReport as OrchestratorRestoreReport
 
 __all__ = [
     "Artifact",
@@ -50,10 +60,18 @@ __all__ = [
     "ImportedDocument",
     "LeftoverDecision",
     "Manifest",
+    "OrchestratorArchive",
+    "OrchestratorArchiveReport",
     "OrchestratorClusterConf",
     "OrchestratorDatabaseBackups",
+    "OrchestratorGitSnapshot",
+    "OrchestratorInstallationFile",
     "OrchestratorMachineGroup",
     "OrchestratorPlacement",
+    "OrchestratorRestoreItem",
+    "OrchestratorRestoreReport",
+    "OrchestratorRestoredDatabase",
+    "OrchestratorRestoredFile",
     "Policy",
     "PruneDecision",
     "PruneReport",
@@ -72,6 +90,11 @@ __all__ = [
     "db_backup",
     "db_list_databases",
     "db_restore",
+    "orchestrator_backup",
+    "orchestrator_collect_installation_files",
+    "orchestrator_restore",
+    "orchestrator_snapshot_to_git",
+    "orchestrator_verify",
     "policy_api_docs_from_json",
     "policy_api_docs_to_json",
     "policy_check",
@@ -642,3 +665,34 @@ def db_restore(
     session_token: str | None = None,
 ) -> DbRestorePlan | DbRestoreReport: ...
 def db_list_databases(dsn: str | None = None) -> list[DbDatabaseInfo]: ...
+def orchestrator_backup(
+    config: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    release: str,
+    dsn: str | None = None,
+    release_bundle: str | os.PathLike[str] | None = None,
+    config_files: Sequence[str | os.PathLike[str]] = (),
+    host_addresses: Sequence[str] | None = None,
+) -> OrchestratorArchive: ...
+def orchestrator_verify(file: str | os.PathLike[str]) -> OrchestratorArchiveReport: ...
+def orchestrator_restore(
+    file: str | os.PathLike[str],
+    config_dir: str | os.PathLike[str],
+    *,
+    dsn: str | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    host_addresses: Sequence[str] | None = None,
+) -> OrchestratorRestoreReport: ...
+def orchestrator_collect_installation_files(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> list[OrchestratorInstallationFile]: ...
+def orchestrator_snapshot_to_git(
+    files_or_paths: OrchestratorInstallationFile
+    | str
+    | os.PathLike[str]
+    | Sequence[OrchestratorInstallationFile | str | os.PathLike[str]],
+    repo: str | os.PathLike[str],
+    message: str = "continuum-backup: installation files",
+) -> OrchestratorGitSnapshot: ...
