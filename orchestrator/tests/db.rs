@@ -148,47 +148,7 @@ fn table_digests(target: &PgTarget, database: &str) -> BTreeMap<String, String> 
         .collect()
 }
 
-const EVERY_TYPE: &str = r#"
-CREATE TABLE every_type (
-    id serial PRIMARY KEY,
-    raw bytea,
-    doc jsonb,
-    ints int[],
-    amount numeric(20,6),
-    at timestamptz,
-    big text,
-    note text,
-    ratio float8,
-    flag boolean,
-    uid uuid,
-    day date,
-    span interval
-);
-INSERT INTO every_type (raw, doc, ints, amount, at, big, note, ratio, flag, uid, day, span)
-SELECT decode(md5(i::text), 'hex') || '\x00ff'::bytea,
-       jsonb_build_object('i', i, 'tags', jsonb_build_array('a', i), 'nested', jsonb_build_object('n', NULL)),
-       ARRAY[i, -i, 2147483647],
-       (i * 1234567.123456)::numeric(20,6),
-       '2024-02-29 23:59:59.999999+00'::timestamptz + i * interval '1 hour',
-       repeat(md5(i::text), 3125),
-       E'quote '' tab \t newline \n backslash \\ ü 日本',
-       i / 7.0,
-       i % 2 = 0,
-       md5(i::text)::uuid,
-       DATE '2000-01-01' + i,
-       i * interval '1 day 2 seconds'
-FROM generate_series(1, 40) i;
-INSERT INTO every_type DEFAULT VALUES;
-CREATE INDEX every_type_amount ON every_type (amount);
-CREATE SEQUENCE counter START 42;
-SELECT nextval('counter'), nextval('counter'), nextval('counter');
-CREATE VIEW rich_accounts AS SELECT aid, abalance FROM pgbench_accounts WHERE aid % 1000 = 0;
-CREATE FUNCTION add_one(i int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT i + 1';
-CREATE FUNCTION note_length(id int) RETURNS int LANGUAGE plpgsql AS $$
-BEGIN
-    RETURN (SELECT length(big) FROM every_type WHERE every_type.id = note_length.id);
-END $$;
-"#;
+use continuum_testkit::EVERY_TYPE_SQL as EVERY_TYPE;
 
 #[test]
 fn a_database_survives_backup_drop_and_restore_under_another_name() {

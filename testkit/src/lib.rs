@@ -15,6 +15,11 @@ use continuum_core::{
     Digest, DynStore, Error, LocalStore, ObjectKey, PutOptions, S3Options, S3Store, Store,
 };
 
+/// A table with every common column type (bytea, jsonb, arrays, numeric, timestamptz, large
+/// text, NULLs), an index, a sequence, a view over `pgbench_accounts` and two functions: run
+/// it after `pgbench -i` in a test database.
+pub const EVERY_TYPE_SQL: &str = include_str!("../fixtures/every_type.sql");
+
 /// The S3-compatible server the tests use. `scripts/test.sh` starts `moto_server` and sets
 /// this; a test that needs S3 and does not find it fails, it never skips.
 pub fn s3_endpoint() -> String {
