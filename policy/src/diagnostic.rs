@@ -1,5 +1,6 @@
 //! Diagnostics: what went wrong, where (`file:line:column`), the source line and a caret.
 
+use std::cell::OnceCell;
 use std::fmt;
 
 use serde::Serialize;
@@ -99,25 +100,64 @@ impl fmt::Display for Diagnostic {
 /// The longest piece of a source line a diagnostic keeps.
 const WINDOW: usize = 120;
 
-/// Maps byte offsets to lines and columns.
+/// The offset of each line's first byte: 0, and one past each `\n`. Eight bytes at a time.
+fn line_starts(bytes: &[u8]) -> Vec<usize> {
+    const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
+    let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
+    starts.push(0);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])) ^ NEWLINES;
+        // The high bit of each byte that was a `\n` (and of no other byte).
+        let mut found = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+        while found != 0 {
+            starts.push(base + found.trailing_zeros() as usize / 8 + 1);
+            found &= found - 1;
+        }
+        base += 8;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b == b'\n' {
+            starts.push(base + i + 1);
+        }
+    }
+    starts
+}
+
+/// Maps byte offsets to lines and columns. The line starts are found on first use: most
+/// documents have no diagnostic, and so never need them.
 #[derive(Debug, Clone)]
 pub(crate) struct LineIndex<'a> {
     text: &'a str,
-    starts: Vec<usize>,
+    starts: OnceCell<Vec<usize>>,
 }
 
 impl<'a> LineIndex<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Self { text, starts }
+        Self {
+            text,
+            starts: OnceCell::new(),
+        }
+    }
+
+    fn starts(&self) -> &[usize] {
+        self.starts
+            .get_or_init(|| line_starts(self.text.as_bytes()))
+    }
+
+    /// The length of the text, in bytes.
+    pub(crate) fn text_len(&self) -> usize {
+        self.text.len()
     }
 
     /// (line, column), both 1-based; the column counts characters.
     pub(crate) fn position(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = self.starts.partition_point(|&s| s <= offset).max(1);
-        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let starts = self.starts();
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        let start = starts.get(line - 1).copied().unwrap_or(0);
         let column = self
             .text
             .get(start..offset)
@@ -126,13 +166,9 @@ impl<'a> LineIndex<'a> {
     }
 
     pub(crate) fn line_text(&self, line: usize) -> &'a str {
-        let start = self
-            .starts
-            .get(line.saturating_sub(1))
-            .copied()
-            .unwrap_or(0);
-        let end = self
-            .starts
+        let starts = self.starts();
+        let start = starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        let end = starts
             .get(line)
             .map_or(self.text.len(), |e| e.saturating_sub(1));
         self.text
@@ -185,6 +221,22 @@ impl<'a> LineIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_starts_find_every_newline() {
+        for text in [
+            "",
+            "\n",
+            "a\nb",
+            "\n\n\n\n\n\n\n\n\n",
+            "0123456\n89abcdef\n\n\u{a0}\u{10a0a}x\n",
+            "no newline at all, but long enough for a chunk or two",
+        ] {
+            let mut expected = vec![0];
+            expected.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+            assert_eq!(line_starts(text.as_bytes()), expected, "{text:?}");
+        }
+    }
 
     #[test]
     fn positions_count_characters() {

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::canonical_realm;
+use crate::model::canonical_realm_str;
 use crate::tree::{Comment, Condition, Consequent, Document, Rule};
 
 const INDENT: &str = "    ";
@@ -26,7 +26,7 @@ pub fn format_document(doc: &Document) -> String {
             out.push('\n');
         }
         comments(&mut out, &policy.comments, 0);
-        let _ = writeln!(out, "on {} {{", canonical_realm(&policy.realm));
+        let _ = writeln!(out, "on {} {{", canonical_realm_str(&policy.realm));
         for (j, rule) in policy.rules.iter().enumerate() {
             if j > 0 && rule.blank_before {
                 out.push('\n');

@@ -66,7 +66,45 @@ pub(crate) enum LexNote {
     BadEscape(Span),
 }
 
+/// For each byte: [`WORD`] if it is a word byte, plus [`PLAIN`] if it is an ASCII word byte
+/// other than `-`, which continues a word whatever follows (`-` may start `->`).
+const BYTE_CLASS: [u8; 256] = byte_classes();
+const WORD: u8 = 1;
+const PLAIN: u8 = 2;
+
+const fn byte_classes() -> [u8; 256] {
+    let mut classes = [0u8; 256];
+    let mut rest: &mut [u8] = &mut classes;
+    let mut byte = 0u8;
+    while let [class, tail @ ..] = rest {
+        if classify_word_byte(byte) {
+            *class = if byte < 0x80 && byte != b'-' {
+                WORD | PLAIN
+            } else {
+                WORD
+            };
+        }
+        byte = byte.wrapping_add(1);
+        rest = tail;
+    }
+    classes
+}
+
+fn class(b: u8) -> u8 {
+    BYTE_CLASS.get(usize::from(b)).copied().unwrap_or(0)
+}
+
 fn is_word_byte(b: u8) -> bool {
+    class(b) & WORD != 0
+}
+
+/// An ASCII word byte other than `-`: it continues a word whatever follows (`[` is no word
+/// byte).
+fn is_plain_word_byte(b: u8) -> bool {
+    class(b) & PLAIN != 0
+}
+
+const fn classify_word_byte(b: u8) -> bool {
     !matches!(
         b,
         b' ' | b'\t'
@@ -93,13 +131,22 @@ fn is_word_byte(b: u8) -> bool {
 
 const LEFT_QUOTE: &str = "\u{201c}";
 const RIGHT_QUOTE: &str = "\u{201d}";
+/// The first byte of both typographic quotes in UTF-8.
+const QUOTE_LEAD: u8 = 0xe2;
 
 /// Splits `text` into tokens; always ends with one `Eof`.
+#[cfg(test)]
 pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<LexNote>) {
+    lex_from(text, 0)
+}
+
+/// Splits `text` from byte `from` on into tokens, with places in `text`; always ends with one
+/// `Eof`.
+pub(crate) fn lex_from(text: &str, from: usize) -> (Vec<Token>, Vec<LexNote>) {
     let bytes = text.as_bytes();
-    let mut tokens = Vec::with_capacity(text.len() / 4);
+    let mut tokens = Vec::with_capacity(text.len().saturating_sub(from) / 4);
     let mut notes = Vec::new();
-    let mut i = 0;
+    let mut i = from;
     let mut newlines = 0usize;
     let push = |tokens: &mut Vec<Token>, kind, start, end, newlines: &mut usize| {
         tokens.push(Token {
@@ -117,7 +164,12 @@ pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<LexNote>) {
                 newlines += 1;
                 i += 1;
             }
-            b' ' | b'\t' | b'\r' => i += 1,
+            b' ' | b'\t' | b'\r' => {
+                i += 1;
+                while matches!(bytes.get(i), Some(b' ' | b'\t' | b'\r')) {
+                    i += 1;
+                }
+            }
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 let end = memchr_newline(bytes, i);
                 push(&mut tokens, Kind::Comment, start, end, &mut newlines);
@@ -192,9 +244,10 @@ pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<LexNote>) {
                     i += 1;
                 }
             }
-            _ if text
-                .get(i..)
-                .is_some_and(|s| s.starts_with(LEFT_QUOTE) || s.starts_with(RIGHT_QUOTE)) =>
+            QUOTE_LEAD
+                if text
+                    .get(i..)
+                    .is_some_and(|s| s.starts_with(LEFT_QUOTE) || s.starts_with(RIGHT_QUOTE)) =>
             {
                 notes.push(LexNote::TypographicQuotes(Span::new(i, i + 3)));
                 let end = lex_string(text, i, 3, RIGHT_QUOTE, &mut notes);
@@ -239,6 +292,10 @@ fn memchr_newline(bytes: &[u8], from: usize) -> usize {
 fn word_end(bytes: &[u8], start: usize) -> usize {
     let mut i = start;
     loop {
+        // The common case first: bytes that continue a word whatever follows them.
+        while bytes.get(i).is_some_and(|&b| is_plain_word_byte(b)) {
+            i += 1;
+        }
         match bytes.get(i) {
             Some(b'-') if bytes.get(i + 1) == Some(&b'>') => return i,
             Some(b'[') if i > start => {
@@ -279,6 +336,7 @@ fn lex_string(
     notes: &mut Vec<LexNote>,
 ) -> usize {
     let bytes = text.as_bytes();
+    let close_lead = close.as_bytes().first().copied();
     let mut i = start + open_len;
     loop {
         match bytes.get(i) {
@@ -301,7 +359,9 @@ fn lex_string(
                 }
             },
             Some(b'"') => return i + 1,
-            Some(_) if text.get(i..).is_some_and(|s| s.starts_with(close)) => {
+            Some(&b)
+                if Some(b) == close_lead && text.get(i..).is_some_and(|s| s.starts_with(close)) =>
+            {
                 return i + close.len();
             }
             Some(_) => i += 1,
@@ -351,6 +411,18 @@ pub(crate) fn string_value(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_classes_agree_with_the_rule() {
+        for b in 0..=255u8 {
+            assert_eq!(is_word_byte(b), classify_word_byte(b), "{b:#x}");
+            assert_eq!(
+                is_plain_word_byte(b),
+                classify_word_byte(b) && b < 0x80 && b != b'-',
+                "{b:#x}"
+            );
+        }
+    }
 
     fn kinds(text: &str) -> Vec<(Kind, &str)> {
         lex(text)

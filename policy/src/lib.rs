@@ -10,6 +10,7 @@ mod store;
 mod tree;
 mod validate;
 
+use crate::diagnostic::LineIndex;
 pub use crate::diagnostic::{Diagnostic, Severity, Span};
 pub use crate::error::{Error, Result};
 pub use crate::format::format_document;
@@ -23,11 +24,23 @@ pub use crate::store::{
     validate_name,
 };
 pub use crate::tree::{Clause, Comment, Condition, Consequent, Document, Policy, Rule, Value};
+use crate::validate::Validator;
 pub use crate::validate::validate;
 
 /// Parses a document; `file` names it in diagnostics. Refuses a document over 512 KB.
 /// Errors carry every problem found in one pass, each with its `file:line:column`.
 pub fn parse(text: &str, file: &str) -> Result<Parsed> {
+    parse_with(text, file, &LineIndex::new(text), |_| {})
+}
+
+/// [`parse`] with the line index of `text`; `on_policy` sees the policies read so far each
+/// time one more is read.
+fn parse_with<'a>(
+    text: &'a str,
+    file: &'a str,
+    index: &'a LineIndex<'a>,
+    on_policy: impl FnMut(&[Policy]),
+) -> Result<Parsed> {
     if text.len() > MAX_DOCUMENT_SIZE {
         return Err(Error::TooLarge {
             file: file.to_string(),
@@ -35,18 +48,24 @@ pub fn parse(text: &str, file: &str) -> Result<Parsed> {
             limit: MAX_DOCUMENT_SIZE,
         });
     }
-    parser::parse_document(text, file).map_err(|diagnostics| Error::Invalid {
-        file: file.to_string(),
-        diagnostics,
+    parser::parse_document_with(text, file, index, on_policy).map_err(|diagnostics| {
+        Error::Invalid {
+            file: file.to_string(),
+            diagnostics,
+        }
     })
 }
 
 /// Parses and validates a document. Returns its warnings, or an error with every error
 /// (and warning) found.
 pub fn check(text: &str, file: &str) -> Result<Vec<Diagnostic>> {
-    let parsed = parse(text, file)?;
+    // One line index for the parser and the validator, built only if a diagnostic needs it.
+    let index = LineIndex::new(text);
+    // Each policy is validated as soon as it is read, while it is still in the cache.
+    let mut validator = Validator::new(&index, file, text.len() / 128);
+    let parsed = parse_with(text, file, &index, |policies| validator.policy(policies))?;
     let mut diagnostics = parsed.warnings;
-    diagnostics.extend(validate(&parsed.document, text, file));
+    diagnostics.extend(validator.finish());
     diagnostics.sort_by_key(|d| (d.line, d.column));
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(Error::Invalid {
@@ -67,7 +86,7 @@ pub fn format(text: &str, file: &str) -> Result<String> {
     let again = parser::parse_document(&out, file).map_err(|_| Error::FormatterChangedMeaning {
         file: file.to_string(),
     })?;
-    if again.document.to_model() != parsed.document.to_model()
+    if !again.document.same_model(&parsed.document)
         || again.document.comment_texts() != parsed.document.comment_texts()
     {
         return Err(Error::FormatterChangedMeaning {

@@ -86,6 +86,11 @@ pub struct ConsequentModel {
 
 /// A realm without a trailing `/` (but `job::/` stays).
 pub(crate) fn canonical_realm(realm: &str) -> String {
+    canonical_realm_str(realm).to_string()
+}
+
+/// [`canonical_realm`], borrowed from the realm as written.
+pub(crate) fn canonical_realm_str(realm: &str) -> &str {
     // Every trailing `/` goes, so that `job::/a//` and `job::/a/` read back the same.
     let mut out = realm;
     while let Some(rest) = out.strip_suffix('/') {
@@ -94,7 +99,7 @@ pub(crate) fn canonical_realm(realm: &str) -> String {
         }
         out = rest;
     }
-    out.to_string()
+    out
 }
 
 impl tree::Document {
@@ -126,6 +131,82 @@ impl tree::Document {
                 })
                 .collect(),
         }
+    }
+}
+
+impl tree::Document {
+    /// True when both documents have the same model (`a.to_model() == b.to_model()`),
+    /// without building the models.
+    pub(crate) fn same_model(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.description == other.description
+            && self.policies.len() == other.policies.len()
+            && self.policies.iter().zip(&other.policies).all(|(a, b)| {
+                canonical_realm_str(&a.realm) == canonical_realm_str(&b.realm)
+                    && a.rules.len() == b.rules.len()
+                    && a.rules.iter().zip(&b.rules).all(|(x, y)| rule_eq(x, y))
+            })
+    }
+}
+
+/// True when two rules have equal models.
+pub(crate) fn rule_eq(a: &tree::Rule, b: &tree::Rule) -> bool {
+    let conditions = match (&a.condition, &b.condition) {
+        (None, None) => true,
+        (Some(x), Some(y)) => condition_eq(x, y),
+        _ => false,
+    };
+    conditions
+        && a.consequents.len() == b.consequents.len()
+        && a.consequents
+            .iter()
+            .zip(&b.consequents)
+            .all(|(x, y)| x.claim == y.claim && x.values == y.values)
+}
+
+/// A condition without its groups, as in the model.
+pub(crate) fn ungroup(mut c: &tree::Condition) -> &tree::Condition {
+    while let tree::Condition::Group(inner) = c {
+        c = inner;
+    }
+    c
+}
+
+/// The operands of `&&` (`and`) or `||` as in the model: groups gone, and the operands of
+/// the same operator nested in them flattened.
+pub(crate) fn operands<'t>(
+    items: &'t [tree::Condition],
+    and: bool,
+    out: &mut Vec<&'t tree::Condition>,
+) {
+    for item in items {
+        match ungroup(item) {
+            tree::Condition::And(inner) if and => operands(inner, and, out),
+            tree::Condition::Or(inner) if !and => operands(inner, and, out),
+            other => out.push(other),
+        }
+    }
+}
+
+/// True when two conditions have equal models.
+fn condition_eq(a: &tree::Condition, b: &tree::Condition) -> bool {
+    fn operands_eq(x: &[tree::Condition], y: &[tree::Condition], and: bool) -> bool {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        operands(x, and, &mut a);
+        operands(y, and, &mut b);
+        a.len() == b.len() && a.iter().zip(&b).all(|(p, q)| condition_eq(p, q))
+    }
+    match (ungroup(a), ungroup(b)) {
+        (tree::Condition::Clause(x), tree::Condition::Clause(y)) => {
+            x.issuer == y.issuer
+                && x.claim == y.claim
+                && x.comparator == y.comparator
+                && x.value == y.value
+        }
+        (tree::Condition::And(x), tree::Condition::And(y)) => operands_eq(x, y, true),
+        (tree::Condition::Or(x), tree::Condition::Or(y)) => operands_eq(x, y, false),
+        (tree::Condition::Not(x), tree::Condition::Not(y)) => condition_eq(x, y),
+        _ => false,
     }
 }
 
@@ -219,5 +300,58 @@ impl ApiDocs {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
         s.push('\n');
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parser::parse_document;
+
+    /// Conditions that read alike in several ways, and some that differ a little.
+    const CONDITIONS: &[&str] = &[
+        "a == 1",
+        "(a == 1)",
+        "a == 1 && b == 2",
+        "(a == 1) && b == 2",
+        "a == 1 && (b == 2 && c == 3)",
+        "(a == 1 && b == 2) && c == 3",
+        "a == 1 && b == 2 && c == 3",
+        "a == 1 || b == 2",
+        "(a == 1 || b == 2) || c == 3",
+        "a == 1 || (b == 2 || c == 3)",
+        "a == 1 || b == 2 && c == 3",
+        "(a == 1 || b == 2) && c == 3",
+        "!(a == 1)",
+        "!((a == 1))",
+        "!(a == 1 && b == 2)",
+        "x->a == 1",
+        "a != 1",
+        "a == \"1\"",
+        "a == [n]",
+    ];
+
+    #[test]
+    fn same_model_agrees_with_the_models() {
+        let mut docs = Vec::new();
+        for realm in ["job::/a", "job::/a//", "job::/b"] {
+            for c in CONDITIONS {
+                for body in ["permit read", "permit read, create; role x"] {
+                    let text = format!("on {realm} {{\n    if ({c}) {{ {body} }}\n}}\n");
+                    docs.push(parse_document(&text, "t.pol").unwrap().document);
+                }
+            }
+            let text = format!("on {realm} {{ {{ permit read }} }}");
+            docs.push(parse_document(&text, "t.pol").unwrap().document);
+        }
+        for a in &docs {
+            for b in &docs {
+                let same = a.to_model() == b.to_model();
+                assert_eq!(a.same_model(b), same, "{a:?}\n{b:?}");
+                assert_eq!(
+                    super::rule_eq(&a.policies[0].rules[0], &b.policies[0].rules[0]),
+                    a.to_model().policies[0].rules == b.to_model().policies[0].rules,
+                );
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Tokens → syntax tree, with recovery: one pass reports every error it can find.
 
 use crate::diagnostic::{Diagnostic, LineIndex, Severity, Span};
-use crate::lexer::{Kind, LexNote, Token, lex, string_value};
+use crate::lexer::{Kind, LexNote, Token, lex_from, string_value};
 use crate::tree::{Clause, Comment, Condition, Consequent, Document, Policy, Rule, Value};
 
 /// The largest document accepted: 512 KB.
@@ -30,10 +30,16 @@ type Step<T> = Result<T, Recover>;
 pub(crate) struct Parser<'a> {
     text: &'a str,
     file: &'a str,
-    index: LineIndex<'a>,
+    index: &'a LineIndex<'a>,
     tokens: Vec<Token>,
     pos: usize,
     pending: Vec<Comment>,
+    /// Scratch lists: items are gathered here, then moved to a list of the exact size.
+    rules: Vec<Rule>,
+    consequents: Vec<Consequent>,
+    values: Vec<Value>,
+    /// The operands of the `&&` / `||` chains being read, innermost last.
+    operands: Vec<Condition>,
     pub(crate) diagnostics: Vec<Diagnostic>,
     errors: usize,
     warnings: usize,
@@ -42,22 +48,31 @@ pub(crate) struct Parser<'a> {
 /// Parses a document; `file` names it in diagnostics. Returns the tree and its warnings, or
 /// every error (and warning) found.
 pub(crate) fn parse_document(text: &str, file: &str) -> Result<Parsed, Vec<Diagnostic>> {
+    parse_document_with(text, file, &LineIndex::new(text), |_| {})
+}
+
+/// [`parse_document`] with the line index of `text` (built once for the parser and the
+/// validator, and only when a diagnostic needs it); `on_policy` sees the policies read so far
+/// each time one more is read.
+pub(crate) fn parse_document_with<'a>(
+    text: &'a str,
+    file: &'a str,
+    index: &'a LineIndex<'a>,
+    mut on_policy: impl FnMut(&[Policy]),
+) -> Result<Parsed, Vec<Diagnostic>> {
     let (header, body_start) = split_header(text);
-    let (tokens, notes) = lex(text.get(body_start..).unwrap_or(""));
-    let tokens = tokens
-        .into_iter()
-        .map(|mut t| {
-            t.span = Span::new(t.span.start + body_start, t.span.end + body_start);
-            t
-        })
-        .collect();
+    let (tokens, notes) = lex_from(text, body_start);
     let mut p = Parser {
         text,
         file,
-        index: LineIndex::new(text),
+        index,
         tokens,
         pos: 0,
         pending: Vec::new(),
+        rules: Vec::new(),
+        consequents: Vec::new(),
+        values: Vec::new(),
+        operands: Vec::new(),
         diagnostics: Vec::new(),
         errors: 0,
         warnings: 0,
@@ -65,17 +80,17 @@ pub(crate) fn parse_document(text: &str, file: &str) -> Result<Parsed, Vec<Diagn
     for note in notes {
         match note {
             LexNote::TypographicQuotes(span) => p.warn(
-                shift(span, body_start),
+                span,
                 "typographic quotes “ ” are read as straight quotes `\"`",
                 Some("type straight quotes `\"` to silence this".to_string()),
             ),
             LexNote::UnterminatedString(span) => p.error(
-                shift(span, body_start),
+                span,
                 "unterminated string, expected a closing `\"` on the same line",
                 None,
             ),
             LexNote::BadEscape(span) => p.error(
-                shift(span, body_start),
+                span,
                 "unknown escape in a string, expected one of `\\\"` `\\\\` `\\n` `\\t` `\\r` `\\/` `\\uXXXX`",
                 None,
             ),
@@ -93,7 +108,7 @@ pub(crate) fn parse_document(text: &str, file: &str) -> Result<Parsed, Vec<Diagn
             None
         }
     };
-    let document = p.document(description);
+    let document = p.document(description, &mut on_policy);
     if p.warnings > MAX_WARNINGS {
         let more = p.warnings - MAX_WARNINGS;
         let end = Span::new(text.len(), text.len());
@@ -114,10 +129,6 @@ pub(crate) fn parse_document(text: &str, file: &str) -> Result<Parsed, Vec<Diagn
             warnings: p.diagnostics,
         })
     }
-}
-
-fn shift(span: Span, by: usize) -> Span {
-    Span::new(span.start + by, span.end + by)
 }
 
 enum Header {
@@ -162,6 +173,13 @@ fn split_header(text: &str) -> (Header, usize) {
         );
     }
     (Header::Description(string_value(value)), line_end)
+}
+
+/// Moves every item of a scratch list to a list of the exact size.
+fn take_all<T>(scratch: &mut Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(scratch.len());
+    out.append(scratch);
+    out
 }
 
 fn describe(kind: Kind, text: &str) -> String {
@@ -213,7 +231,17 @@ impl<'a> Parser<'a> {
     }
 
     /// Moves comments into `pending`; returns the next significant token.
+    #[inline]
     fn peek(&mut self) -> Token {
+        let t = self.raw();
+        if t.kind != Kind::Comment {
+            return t;
+        }
+        self.peek_past_comments()
+    }
+
+    #[inline(never)]
+    fn peek_past_comments(&mut self) -> Token {
         loop {
             let t = self.raw();
             if t.kind != Kind::Comment {
@@ -283,7 +311,11 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn document(&mut self, description: Option<String>) -> Document {
+    fn document(
+        &mut self,
+        description: Option<String>,
+        on_policy: &mut impl FnMut(&[Policy]),
+    ) -> Document {
         let mut policies = Vec::new();
         loop {
             let t = self.peek();
@@ -291,7 +323,10 @@ impl<'a> Parser<'a> {
                 break;
             }
             match self.policy() {
-                Ok(policy) => policies.push(policy),
+                Ok(policy) => {
+                    policies.push(policy);
+                    on_policy(&policies);
+                }
                 Err(Recover) => self.recover_policy(),
             }
         }
@@ -373,7 +408,7 @@ impl<'a> Parser<'a> {
             return Err(Recover);
         }
         let open = self.expect(Kind::LBrace, "`{` after the realm", None)?;
-        let mut rules = Vec::new();
+        self.rules.clear();
         let close = loop {
             let t = self.peek();
             match t.kind {
@@ -393,7 +428,7 @@ impl<'a> Parser<'a> {
                 return Err(Recover);
             }
             match self.rule() {
-                Ok(rule) => rules.push(rule),
+                Ok(rule) => self.rules.push(rule),
                 Err(Recover) => {
                     self.pending.clear();
                 }
@@ -405,7 +440,7 @@ impl<'a> Parser<'a> {
             blank_before,
             realm,
             realm_span: realm_token.span,
-            rules,
+            rules: take_all(&mut self.rules),
             closing_comments,
             span: first.span.to(close.span),
         })
@@ -423,6 +458,8 @@ impl<'a> Parser<'a> {
                 self.recover_to_close(0);
                 return Err(Recover);
             }
+            // An error in a condition leaves operands behind: start afresh.
+            self.operands.clear();
             let condition = match self.condition() {
                 Ok(c) => c,
                 Err(Recover) => {
@@ -482,7 +519,7 @@ impl<'a> Parser<'a> {
             return Err(Recover);
         }
         let open = self.bump();
-        let mut consequents = Vec::new();
+        self.consequents.clear();
         let close = loop {
             let t = self.peek();
             match t.kind {
@@ -492,7 +529,7 @@ impl<'a> Parser<'a> {
                     continue;
                 }
                 Kind::Word => match self.consequent() {
-                    Ok(c) => consequents.push(c),
+                    Ok(c) => self.consequents.push(c),
                     Err(Recover) => {
                         self.recover_to_close(1);
                         return Err(Recover);
@@ -521,7 +558,7 @@ impl<'a> Parser<'a> {
                 }
             }
         };
-        if consequents.is_empty() {
+        if self.consequents.is_empty() {
             self.warn(
                 open.span.to(close.span),
                 "this rule has no consequents: it does nothing",
@@ -538,7 +575,7 @@ impl<'a> Parser<'a> {
             comments,
             blank_before,
             condition,
-            consequents,
+            consequents: take_all(&mut self.consequents),
             closing_comments,
             trailing_comment,
             span: first.span.to(close.span),
@@ -553,7 +590,9 @@ impl<'a> Parser<'a> {
             .map_or(claim_token.blank_before, |c| c.blank_before);
         self.bump();
         let claim = self.slice(claim_token).to_string();
-        let mut values = vec![self.value(&format!("a value after `{claim}`"))?];
+        self.values.clear();
+        let first = self.value(&claim)?;
+        self.values.push(first);
         let mut end = self
             .tokens
             .get(self.pos.saturating_sub(1))
@@ -574,7 +613,8 @@ impl<'a> Parser<'a> {
                 break;
             }
             self.bump();
-            values.push(self.value("a value after `,`")?);
+            let value = self.value(",")?;
+            self.values.push(value);
             end = self
                 .tokens
                 .get(self.pos.saturating_sub(1))
@@ -584,13 +624,14 @@ impl<'a> Parser<'a> {
             comments,
             blank_before,
             claim,
-            values,
+            values: take_all(&mut self.values),
             trailing_comment,
             span: claim_token.span.to(end),
         })
     }
 
-    fn value(&mut self, what: &str) -> Step<Value> {
+    /// A value; `after` is what stands before it (for the error message).
+    fn value(&mut self, after: &str) -> Step<Value> {
         let t = self.peek();
         let text = self.slice(t);
         let value = match t.kind {
@@ -605,7 +646,7 @@ impl<'a> Parser<'a> {
                 let found = describe(t.kind, text);
                 self.error(
                     t.span,
-                    format!("expected {what} (a string, a word, a number or a `[template]`), found {found}"),
+                    format!("expected a value after `{after}` (a string, a word, a number or a `[template]`), found {found}"),
                     None,
                 );
                 return Err(Recover);
@@ -620,12 +661,14 @@ impl<'a> Parser<'a> {
         if self.peek().kind != Kind::Or {
             return Ok(first);
         }
-        let mut items = vec![first];
+        let base = self.operands.len();
+        self.operands.push(first);
         while self.peek().kind == Kind::Or {
             self.bump();
-            items.push(self.and_condition()?);
+            let next = self.and_condition()?;
+            self.operands.push(next);
         }
-        Ok(Condition::Or(items))
+        Ok(Condition::Or(self.operands.split_off(base)))
     }
 
     fn and_condition(&mut self) -> Step<Condition> {
@@ -633,12 +676,14 @@ impl<'a> Parser<'a> {
         if self.peek().kind != Kind::And {
             return Ok(first);
         }
-        let mut items = vec![first];
+        let base = self.operands.len();
+        self.operands.push(first);
         while self.peek().kind == Kind::And {
             self.bump();
-            items.push(self.unary()?);
+            let next = self.unary()?;
+            self.operands.push(next);
         }
-        Ok(Condition::And(items))
+        Ok(Condition::And(self.operands.split_off(base)))
     }
 
     fn unary(&mut self) -> Step<Condition> {
@@ -695,7 +740,7 @@ impl<'a> Parser<'a> {
                 return Err(Recover);
             }
         };
-        let value = self.value(&format!("a value after `{comparator}`"))?;
+        let value = self.value(&comparator)?;
         let end = self
             .tokens
             .get(self.pos.saturating_sub(1))
