@@ -6,7 +6,8 @@
 #   fuzz/run.sh policy_parse 600
 #   fuzz/run.sh member_path 60 -max_len=8192
 #
-# Targets: policy_parse fqn_parse manifest_read member_path (see fuzz/fuzz_targets/).
+# Targets: policy_parse fqn_parse manifest_read member_path cntmp_read dconf_parse tar_unpack
+# (see fuzz/fuzz_targets/).
 # Needs `cargo install cargo-fuzz`. cargo-fuzz passes nightly-only flags (-Zsanitizer=address,
 # ...); RUSTC_BOOTSTRAP=1 lets the stable compiler accept them. Set SANITIZER=none for a
 # faster run without AddressSanitizer.
@@ -21,7 +22,7 @@
 set -euo pipefail
 
 usage() {
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -36,7 +37,9 @@ root=$(dirname "$here")
 
 case $target in
     policy_parse) seeds=$root/policy/tests/fixtures/corpus ;;
-    fqn_parse | manifest_read | member_path) seeds=$here/seeds/$target ;;
+    fqn_parse | manifest_read | member_path | cntmp_read | dconf_parse | tar_unpack | archive_verify)
+        seeds=$here/seeds/$target
+        ;;
     *)
         echo "unknown target: $target" >&2
         usage
@@ -64,9 +67,14 @@ dict=()
 cd "$root"
 cargo fuzz build --fuzz-dir "$here" --sanitizer "$sanitizer" "$target"
 
+# Targets that need files (cntmp_read, tar_unpack) make them under $TMPDIR: give the run a
+# scratch one, removed afterwards.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/continuum-fuzz-$target.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
 echo "fuzzing $target for ${seconds}s (corpus $corpus, log $log)" >&2
 status=0
-cargo fuzz run --fuzz-dir "$here" --sanitizer "$sanitizer" "$target" "$corpus" -- \
+TMPDIR=$scratch cargo fuzz run --fuzz-dir "$here" --sanitizer "$sanitizer" "$target" "$corpus" -- \
     -max_total_time="$seconds" \
     -print_final_stats=1 \
     -artifact_prefix="$artifacts/" \

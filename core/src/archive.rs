@@ -403,6 +403,7 @@ fn unpack_into(
     let mut count = 0u64;
     let mut links: BTreeSet<String> = BTreeSet::new();
     let mut files: BTreeSet<String> = BTreeSet::new();
+    let mut pending_links: Vec<(MemberPath, String, std::path::PathBuf)> = Vec::new();
     let entries = archive
         .entries()
         .map_err(|e| Error::io("read archive", root, e))?;
@@ -461,10 +462,12 @@ fn unpack_into(
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .unwrap_or_default();
             if kind.is_symlink() {
-                member.resolve_link_among(&link, &links)?;
-                std::os::unix::fs::symlink(&link, &target)
-                    .map_err(|e| Error::io("link", &target, e))?;
+                // Made last, once every link of the archive is known: a link whose target
+                // passes through a link declared later would otherwise look inside.
                 links.insert(member.as_str().to_string());
+                pending_links.push((member, link, target));
+                report.links += 1;
+                continue;
             } else {
                 // A hard link may only name a regular file this archive wrote.
                 let source = MemberPath::parse(&link)?;
@@ -484,6 +487,12 @@ fn unpack_into(
                 reason: "special files (devices, FIFOs) are not allowed",
             });
         }
+    }
+    for (member, link, _) in &pending_links {
+        member.resolve_link_among(link, &links)?;
+    }
+    for (_, link, target) in pending_links {
+        std::os::unix::fs::symlink(&link, &target).map_err(|e| Error::io("link", &target, e))?;
     }
     Ok(report)
 }
@@ -655,6 +664,27 @@ mod tests {
             err.to_string().contains("passes through another link"),
             "{err}"
         );
+
+        // a link whose target passes through a link declared after it
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, target) in [("p", "d/s/../../x"), ("d/s", ".")] {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_size(0);
+            b.append_link(&mut h, name, target).unwrap();
+        }
+        let tar = b.into_inner().unwrap();
+        let err = unpack_tar(
+            io::Cursor::new(tar),
+            &dir.path().join("later"),
+            Limits::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("passes through another link"),
+            "{err}"
+        );
+        assert!(!dir.path().join("later").exists());
 
         // a hard link to something the archive did not write
         let mut b = tar::Builder::new(Vec::new());

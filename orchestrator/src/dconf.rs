@@ -222,6 +222,7 @@ pub fn parse(text: &str, file: &str) -> Result<Value, ParseError> {
         pos: 0,
         file,
         depth: 0,
+        mark: std::cell::Cell::new((0, 1, 0)),
     };
     let entries = p.members(None)?;
     Ok(Value::Map(entries))
@@ -233,6 +234,9 @@ struct Parser<'a> {
     pos: usize,
     file: &'a str,
     depth: usize,
+    /// The last place turned into a line and column (offset, line, start of that line):
+    /// entries come in order, so counting goes on from there instead of from the start.
+    mark: std::cell::Cell<(usize, usize, usize)>,
 }
 
 fn is_bare(b: u8) -> bool {
@@ -259,9 +263,17 @@ fn is_bare(b: u8) -> bool {
 
 impl<'a> Parser<'a> {
     fn position(&self, at: usize) -> Position {
-        let before = self.text.get(..at).unwrap_or(self.text);
-        let line = before.matches('\n').count() + 1;
-        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        let at = at.min(self.text.len());
+        let (from, mut line, mut start) = match self.mark.get() {
+            (offset, line, start) if offset <= at => (offset, line, start),
+            _ => (0, 1, 0),
+        };
+        let between = self.text.get(from..at).unwrap_or("");
+        for (i, _) in between.match_indices('\n') {
+            line += 1;
+            start = from + i + 1;
+        }
+        self.mark.set((at, line, start));
         let column = self
             .text
             .get(start..at)
@@ -702,6 +714,23 @@ MIIB (not really) x
         let deep = "a: ".to_string() + &"[".repeat(100);
         let e = parse(&deep, "c.conf").unwrap_err();
         assert!(e.message.contains("nested deeper"), "{e}");
+    }
+
+    #[test]
+    fn positions_stay_right_on_large_files() {
+        let text: String = (0..50_000).map(|i| format!("k{i}: v{i}\n")).collect();
+        let v = parse(&format!("x: {{\n{text}}}"), "big.conf").unwrap();
+        let entries = v.get("x").unwrap().entries();
+        assert_eq!(entries.len(), 50_000);
+        assert_eq!(
+            entries[49_999].position,
+            Position {
+                line: 50_001,
+                column: 1
+            }
+        );
+        let e = parse("a: 1\nb: {\n  c: [1,\n", "c.conf").unwrap_err();
+        assert_eq!(e.position.line, 4);
     }
 
     #[test]
