@@ -25,7 +25,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyType};
 use serde::Serialize;
 
-use crate::cntmp::{py_bool, to_python};
+use crate::cntmp::{Paths, py_bool, to_python};
 use crate::db::target;
 use crate::orchestrator::detached;
 use crate::{BASE_ERROR, py_repr};
@@ -51,25 +51,6 @@ fn metadata_dict<'py>(py: Python<'py>, metadata: &ArchiveMetadata) -> PyResult<B
     let value = serde_json::to_value(metadata)
         .map_err(|e| BASE_ERROR.err(py, format!("cannot serialize the archive metadata: {e}")))?;
     to_python(py, &value)
-}
-
-/// One path or several.
-#[derive(FromPyObject)]
-enum Paths {
-    // First: a `str` is a sequence too.
-    #[pyo3(transparent, annotation = "str | os.PathLike[str]")]
-    One(PathBuf),
-    #[pyo3(transparent, annotation = "Sequence[str | os.PathLike[str]]")]
-    Many(Vec<PathBuf>),
-}
-
-impl Paths {
-    fn into_vec(self) -> Vec<PathBuf> {
-        match self {
-            Paths::One(p) => vec![p],
-            Paths::Many(ps) => ps,
-        }
-    }
 }
 
 /// An installation file as collected, or a path to collect.

@@ -103,9 +103,9 @@ fn parse_dependencies(py: Python<'_>, texts: &[String]) -> PyResult<Vec<Dependen
         .collect()
 }
 
-/// One path or several.
+/// One path or several (shared by every binding that takes files).
 #[derive(FromPyObject)]
-enum Paths {
+pub(crate) enum Paths {
     // First: a `str` is a sequence too.
     #[pyo3(transparent, annotation = "str | os.PathLike[str]")]
     One(PathBuf),
@@ -114,7 +114,7 @@ enum Paths {
 }
 
 impl Paths {
-    fn into_vec(self) -> Vec<PathBuf> {
+    pub(crate) fn into_vec(self) -> Vec<PathBuf> {
         match self {
             Paths::One(p) => vec![p],
             Paths::Many(ps) => ps,
