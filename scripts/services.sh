@@ -29,6 +29,8 @@ continuum_install_missing() {
   command -v zstd >/dev/null || apt+=(zstd)
   command -v unzip >/dev/null || apt+=(unzip)
   command -v zip >/dev/null || apt+=(zip)
+  command -v age >/dev/null || apt+=(age)
+  command -v dot >/dev/null || apt+=(graphviz)
   if [ ${#apt[@]} -gt 0 ]; then
     echo "installing ${apt[*]} (apt)"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt[@]}" >/dev/null

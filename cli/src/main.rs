@@ -7,6 +7,8 @@ mod cluster;
 mod jobdata;
 mod orch;
 mod output;
+mod plan;
+mod platform;
 mod policy;
 mod sets;
 
@@ -25,6 +27,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Back up the whole platform into one set: databases, installation files, policy
+    /// documents, and job data when asked.
+    Backup(platform::BackupArgs),
+    /// Restore a whole-platform set: plan, apply, verify.
+    Restore(platform::RestoreArgs),
+    /// The backup plan from cluster.conf: what is backed up, where, and why (and what is not).
+    Plan(plan::PlanArgs),
     /// Backup sets in a store: create, list, verify, prune.
     #[command(subcommand)]
     Sets(sets::SetsCommand),
@@ -120,6 +129,9 @@ impl From<Error> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Backup(args) => platform::backup(args),
+        Command::Restore(args) => platform::restore(args),
+        Command::Plan(args) => plan::run(args),
         Command::Sets(command) => sets::run(command),
         Command::Policy(command) => policy::run(command),
         Command::Conf(command) => cluster::run_conf(command),

@@ -122,15 +122,24 @@ pub fn backup_databases(
     if options.with_globals {
         jobs.push(Job::Globals);
     }
-    let outcome =
-        run_jobs(&jobs, options.parallel.max(1), |job| match job {
-            Job::Database(db) => dump_database(&writer, target, db, &server_version, options)
-                .map_err(|e| Error::Database {
+    let outcome = run_jobs(&jobs, options.parallel.max(1), |job| match job {
+        Job::Database(db) => {
+            let name = dump_artifact_name(db);
+            let dump = Dump::new(&name, &options.component);
+            dump_database(&writer, target, db, &server_version, options, &dump).map_err(|e| {
+                Error::Database {
                     database: (*db).to_string(),
                     source: Box::new(e),
-                }),
-            Job::Globals => dump_globals(&writer, target, options),
-        });
+                }
+            })
+        }
+        Job::Globals => dump_globals(
+            &writer,
+            target,
+            options,
+            &Dump::new(GLOBALS_ARTIFACT, &options.component),
+        ),
+    });
     match outcome {
         // Dropped uncommitted, the writer removes what it wrote (and `prune` whatever a
         // crash left), so no partial set is ever listed.
@@ -227,12 +236,33 @@ fn thread_died(what: &str) -> Error {
     }
 }
 
-fn dump_database(
+/// Where a dump goes in a set, and who hears of its progress.
+pub(crate) struct Dump<'a> {
+    /// The artifact name.
+    pub(crate) name: &'a str,
+    /// The component it is filed under.
+    pub(crate) component: &'a str,
+    /// Called with the number of bytes the program wrote, as they come.
+    pub(crate) on_bytes: Option<&'a (dyn Fn(u64) + Sync)>,
+}
+
+impl<'a> Dump<'a> {
+    pub(crate) fn new(name: &'a str, component: &'a str) -> Self {
+        Self {
+            name,
+            component,
+            on_bytes: None,
+        }
+    }
+}
+
+pub(crate) fn dump_database(
     writer: &SetWriter,
     target: &PgTarget,
     database: &str,
     server_version: &str,
     options: &DbBackupOptions,
+    to: &Dump<'_>,
 ) -> Result<Artifact> {
     let db_target = target.with_database(database);
     let mut session = db_target.connect()?;
@@ -252,17 +282,13 @@ fn dump_database(
     };
     let artifact = std::thread::scope(|s| {
         let (queue, received) = sync_channel(QUEUE);
-        let producer = spawn_compressor(s, dump, queue, options)?;
+        let producer = spawn_compressor(s, dump, queue, options, to.on_bytes)?;
         // The rows are counted on a second connection that imports the same snapshot, beside
         // the dump rather than before it: a full scan of each table costs as much as dumping it.
         let counter = s.spawn(|| db_target.connect()?.count_rows_in(&snapshot_id));
-        let spec = ArtifactSpec::new(
-            DataKind::Cluster,
-            &options.component,
-            dump_artifact_name(database),
-        )
-        .compression(Compression::Zstd)
-        .details(details(BTreeMap::new()));
+        let spec = ArtifactSpec::new(DataKind::Cluster, to.component, to.name)
+            .compression(Compression::Zstd)
+            .details(details(BTreeMap::new()));
         let added = writer
             .add(spec, &mut ChunkReader::new(received))
             .map_err(Error::from);
@@ -279,18 +305,19 @@ fn dump_database(
     Ok(artifact)
 }
 
-fn dump_globals(
+pub(crate) fn dump_globals(
     writer: &SetWriter,
     target: &PgTarget,
     options: &DbBackupOptions,
+    to: &Dump<'_>,
 ) -> Result<Artifact> {
     let mut cmd = target.command("pg_dumpall");
     cmd.arg("--globals-only").arg("-l").arg(target.dbname_arg());
     let dump = ChildReader::spawn(cmd)?.redacting(target.secrets());
     std::thread::scope(|s| {
         let (queue, received) = sync_channel(QUEUE);
-        let producer = spawn_compressor(s, dump, queue, options)?;
-        let spec = ArtifactSpec::new(DataKind::Cluster, &options.component, GLOBALS_ARTIFACT)
+        let producer = spawn_compressor(s, dump, queue, options, to.on_bytes)?;
+        let spec = ArtifactSpec::new(DataKind::Cluster, to.component, to.name)
             .compression(Compression::Zstd);
         let added = writer
             .add(spec, &mut ChunkReader::new(received))
@@ -339,13 +366,14 @@ fn spawn_compressor<'scope>(
     source: ChildReader,
     queue: SyncSender<Chunk>,
     options: &DbBackupOptions,
+    on_bytes: Option<&'scope (dyn Fn(u64) + Sync)>,
 ) -> Result<std::thread::ScopedJoinHandle<'scope, std::result::Result<(), Produce>>> {
     let level = options.zstd_level;
     let workers = options.workers();
     let program = source.program().to_string();
     std::thread::Builder::new()
         .name(format!("{program} zstd"))
-        .spawn_scoped(s, move || compress(source, queue, level, workers))
+        .spawn_scoped(s, move || compress(source, queue, level, workers, on_bytes))
         .map_err(|source| Error::Spawn {
             program: format!("{program} (its compressor thread)"),
             source,
@@ -358,9 +386,10 @@ fn compress(
     queue: SyncSender<Chunk>,
     level: i32,
     workers: u32,
+    on_bytes: Option<&(dyn Fn(u64) + Sync)>,
 ) -> std::result::Result<(), Produce> {
     let program = source.program().to_string();
-    let result = compress_into(&mut source, &queue, level, workers, &program);
+    let result = compress_into(&mut source, &queue, level, workers, &program, on_bytes);
     match &result {
         Ok(()) => {
             // A reader gone by now has failed on its own; its error is the one reported.
@@ -381,6 +410,7 @@ fn compress_into(
     level: i32,
     workers: u32,
     program: &str,
+    on_bytes: Option<&(dyn Fn(u64) + Sync)>,
 ) -> std::result::Result<(), Produce> {
     let sink_error = |e: io::Error| {
         if e.get_ref().is_some_and(|inner| inner.is::<ConsumerGone>()) {
@@ -413,6 +443,9 @@ fn compress_into(
         encoder
             .write_all(buf.get(..n).unwrap_or_default())
             .map_err(sink_error)?;
+        if let Some(report) = on_bytes {
+            report(n as u64);
+        }
     }
     let mut writer = encoder.finish().map_err(sink_error)?;
     writer.flush().map_err(sink_error)
@@ -560,6 +593,8 @@ pub struct DbRestorePlan {
     #[serde(skip)]
     target: PgTarget,
     #[serde(skip)]
+    globals_artifact: Option<String>,
+    #[serde(skip)]
     manifest: Manifest,
 }
 
@@ -613,9 +648,30 @@ pub fn plan_database_restore(
     options: &DbRestoreOptions,
 ) -> Result<DbRestorePlan> {
     let manifest = load_manifest(store, set_id)?;
-    let artifact_name = dump_artifact_name(database);
+    let globals = options.with_globals.then_some(GLOBALS_ARTIFACT);
+    plan_restore_in(
+        manifest,
+        &dump_artifact_name(database),
+        globals,
+        database,
+        target,
+        options,
+    )
+}
+
+/// Plans the restore of the dump `artifact_name` of a loaded manifest (with the globals of
+/// `globals_artifact` first when given).
+pub(crate) fn plan_restore_in(
+    manifest: Manifest,
+    artifact_name: &str,
+    globals_artifact: Option<&str>,
+    database: &str,
+    target: &PgTarget,
+    options: &DbRestoreOptions,
+) -> Result<DbRestorePlan> {
+    let set_id = manifest.set_id.clone();
     let missing = |artifact: &str| Error::ArtifactMissing {
-        set_id: set_id.to_string(),
+        set_id: set_id.clone(),
         artifact: artifact.to_string(),
         available: manifest
             .artifacts
@@ -628,14 +684,11 @@ pub fn plan_database_restore(
         .artifacts
         .iter()
         .find(|a| a.name == artifact_name)
-        .ok_or_else(|| missing(&artifact_name))?;
-    if options.with_globals
-        && !manifest
-            .artifacts
-            .iter()
-            .any(|a| a.name == GLOBALS_ARTIFACT)
+        .ok_or_else(|| missing(artifact_name))?;
+    if let Some(globals) = globals_artifact
+        && !manifest.artifacts.iter().any(|a| a.name == globals)
     {
-        return Err(missing(GLOBALS_ARTIFACT));
+        return Err(missing(globals));
     }
     let (server_version, expected_rows) = match &artifact.details {
         ArtifactDetails::Database {
@@ -651,16 +704,17 @@ pub fn plan_database_restore(
         .unwrap_or_else(|| database.to_string());
     let action = decide_action(target, &target_database, options.force)?;
     Ok(DbRestorePlan {
-        set_id: set_id.to_string(),
+        set_id: set_id.clone(),
         database: database.to_string(),
-        artifact: artifact_name,
+        artifact: artifact_name.to_string(),
         artifact_size: artifact.size,
         server_version,
         target_database,
         action,
-        globals: options.with_globals,
+        globals: globals_artifact.is_some(),
         expected_rows,
         target: target.clone(),
+        globals_artifact: globals_artifact.map(str::to_string),
         manifest,
     })
 }
@@ -688,8 +742,17 @@ impl DbRestorePlan {
     /// A database this restore created is dropped again if `pg_restore` fails, so a failure
     /// leaves no half-restored database behind.
     pub fn apply(self, store: &dyn Store) -> Result<RestoreReport> {
+        let manifest = self.manifest.clone();
+        self.apply_with(&|name| -> Result<Box<dyn Read + Send>> {
+            Ok(open_artifact(store, &manifest, name)?)
+        })
+    }
+
+    /// [`DbRestorePlan::apply`], with artifacts opened by `open` (which checks them: size and
+    /// SHA-256, and decrypts when the set is encrypted).
+    pub(crate) fn apply_with(self, open: &ArtifactOpener<'_>) -> Result<RestoreReport> {
         let target_database = self.target_database.clone();
-        self.apply_inner(store).map_err(|e| match e {
+        self.apply_inner(open).map_err(|e| match e {
             Error::DatabaseNotEmpty { .. } => e,
             other => Error::Database {
                 database: target_database,
@@ -698,7 +761,7 @@ impl DbRestorePlan {
         })
     }
 
-    fn apply_inner(self, store: &dyn Store) -> Result<RestoreReport> {
+    fn apply_inner(self, open: &ArtifactOpener<'_>) -> Result<RestoreReport> {
         // The target may have changed since the plan: never replace data that was not planned.
         let now = decide_action(&self.target, &self.target_database, true)?;
         if now == RestoreAction::Replace && self.action != RestoreAction::Replace {
@@ -706,8 +769,8 @@ impl DbRestorePlan {
                 database: self.target_database.clone(),
             });
         }
-        if self.globals {
-            self.restore_globals(store)?;
+        if let Some(globals) = &self.globals_artifact {
+            self.restore_globals(open, globals)?;
         }
         match now {
             RestoreAction::Fill => {}
@@ -717,7 +780,7 @@ impl DbRestorePlan {
                 self.target.create_database(&self.target_database)?;
             }
         }
-        let restored = self.restore_dump(store);
+        let restored = self.restore_dump(open);
         if let Err(e) = restored {
             if now != RestoreAction::Fill {
                 // Best effort: the error to report is the restore's.
@@ -728,38 +791,18 @@ impl DbRestorePlan {
         self.verify(now)
     }
 
-    fn restore_dump(&self, store: &dyn Store) -> Result<()> {
+    fn restore_dump(&self, open: &ArtifactOpener<'_>) -> Result<()> {
         let db_target = self.target.with_database(&self.target_database);
         let mut cmd = db_target.command("pg_restore");
         cmd.args(["--no-owner", "--exit-on-error", "-d"])
             .arg(db_target.dbname_arg());
-        let mut input = open_zstd(store, &self.manifest, &self.artifact)?;
+        let mut input = open_zstd(open, &self.artifact)?;
         feed_child(cmd, &mut input, &self.artifact, &self.target.secrets())?;
         Ok(())
     }
 
-    fn restore_globals(&self, store: &dyn Store) -> Result<()> {
-        let mut cmd = self.target.command("psql");
-        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=0", "-d"])
-            .arg(self.target.dbname_arg())
-            .args(["-f", "-"]);
-        let mut input = open_zstd(store, &self.manifest, GLOBALS_ARTIFACT)?;
-        let stderr = feed_child(cmd, &mut input, GLOBALS_ARTIFACT, &self.target.secrets())?;
-        // psql goes on after a failed statement; only a role or tablespace that exists
-        // already (this server's own `postgres`, at least) is expected to fail.
-        let fatal: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.contains("ERROR:") && !l.contains("already exists"))
-            .collect();
-        if fatal.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::ChildFailed {
-                program: "psql".to_string(),
-                status: format!("{} statements of `{GLOBALS_ARTIFACT}` failed", fatal.len()),
-                stderr: fatal.join("\n"),
-            })
-        }
+    fn restore_globals(&self, open: &ArtifactOpener<'_>, globals: &str) -> Result<()> {
+        restore_globals_from(&self.target, open, globals)
     }
 
     fn verify(self, action: RestoreAction) -> Result<RestoreReport> {
@@ -777,9 +820,42 @@ impl DbRestorePlan {
     }
 }
 
+/// Restores roles and tablespaces from a globals artifact (errors for roles that exist
+/// already are tolerated).
+pub(crate) fn restore_globals_from(
+    target: &PgTarget,
+    open: &ArtifactOpener<'_>,
+    globals: &str,
+) -> Result<()> {
+    let mut cmd = target.command("psql");
+    cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=0", "-d"])
+        .arg(target.dbname_arg())
+        .args(["-f", "-"]);
+    let mut input = open_zstd(open, globals)?;
+    let stderr = feed_child(cmd, &mut input, globals, &target.secrets())?;
+    // psql goes on after a failed statement; only a role or tablespace that exists
+    // already (this server's own `postgres`, at least) is expected to fail.
+    let fatal: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("ERROR:") && !l.contains("already exists"))
+        .collect();
+    if fatal.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::ChildFailed {
+            program: "psql".to_string(),
+            status: format!("{} statements of `{globals}` failed", fatal.len()),
+            stderr: fatal.join("\n"),
+        })
+    }
+}
+
+/// Opens an artifact of a set by name, checked as it is read.
+pub(crate) type ArtifactOpener<'a> = dyn Fn(&str) -> Result<Box<dyn Read + Send + 'a>> + 'a;
+
 /// An artifact's bytes decompressed, its size and SHA-256 checked as it is read.
-fn open_zstd(store: &dyn Store, manifest: &Manifest, name: &str) -> Result<impl Read> {
-    let raw = open_artifact(store, manifest, name)?;
+fn open_zstd<'a>(open: &ArtifactOpener<'a>, name: &str) -> Result<impl Read + use<'a>> {
+    let raw = open(name)?;
     zstd::stream::read::Decoder::new(raw).map_err(|source| Error::Stream {
         action: format!("start decompressing `{name}`"),
         source,

@@ -5,8 +5,12 @@
 //! double-quoted, or a raw block in parentheses), numbers, booleans, maps `{ }` (a `:` before
 //! them is optional), arrays `[ ]` with or without commas; trailing commas are fine, commas
 //! between map members are optional, and `#` (or `//`) comments may stand anywhere.
+//!
+//! [`redact_secrets`] rewrites a document with every secret value replaced and every other
+//! byte kept, so that a copy can be stored where secrets must not be.
 
 use std::fmt;
+use std::ops::Range;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
@@ -168,12 +172,12 @@ impl fmt::Debug for Entry {
     }
 }
 
-/// Serializes as JSON-like data, secrets redacted.
-struct Redacted<'a>(&'a Value, bool);
+/// Serializes as JSON-like data, secrets masked.
+struct Masked<'a>(&'a Value, bool);
 
-impl Serialize for Redacted<'_> {
+impl Serialize for Masked<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let Redacted(value, secret) = *self;
+        let Masked(value, secret) = *self;
         match value {
             _ if secret && !matches!(value, Value::Map(_)) => s.serialize_str(REDACTED),
             Value::String(v) => s.serialize_str(v),
@@ -186,7 +190,7 @@ impl Serialize for Redacted<'_> {
             Value::Array(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for item in items {
-                    seq.serialize_element(&Redacted(item, secret))?;
+                    seq.serialize_element(&Masked(item, secret))?;
                 }
                 seq.end()
             }
@@ -195,7 +199,7 @@ impl Serialize for Redacted<'_> {
                 for e in entries {
                     map.serialize_entry(
                         &e.key,
-                        &Redacted(&e.value, secret || is_secret_key(&e.key)),
+                        &Masked(&e.value, secret || is_secret_key(&e.key)),
                     )?;
                 }
                 map.end()
@@ -207,7 +211,7 @@ impl Serialize for Redacted<'_> {
 impl Serialize for Value {
     /// Serialization redacts secrets: a tree serialized is safe to print or store.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        Redacted(self, false).serialize(s)
+        Masked(self, false).serialize(s)
     }
 }
 
@@ -216,16 +220,100 @@ const MAX_DEPTH: usize = 64;
 
 /// Parses a Dconf document into its top-level map.
 pub fn parse(text: &str, file: &str) -> Result<Value, ParseError> {
-    let mut p = Parser {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        file,
-        depth: 0,
-        mark: std::cell::Cell::new((0, 1, 0)),
-    };
+    let mut p = Parser::new(text, file, None);
     let entries = p.members(None)?;
     Ok(Value::Map(entries))
+}
+
+/// The text that stands for every secret value in a redacted document (written quoted).
+pub const REDACTED_PLACEHOLDER: &str = "REDACTED-BY-CONTINUUM-BACKUP";
+
+/// A document with its secrets replaced, from [`redact_secrets`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redacted {
+    /// The document, byte for byte the same as the original outside the secret values.
+    pub text: String,
+    /// The secret entries whose values were replaced, as key paths in document order: keys
+    /// joined by `.`, array items by `[index]`, e.g. `chef.continuum.database_backups.secret_key`
+    /// or `users[0].password`. A secret inside a secret is not listed again.
+    pub redacted: Vec<String>,
+}
+
+/// Replaces the value of every entry whose key [`is_secret_key`], wherever it stands, with
+/// `"REDACTED-BY-CONTINUUM-BACKUP"` ([`REDACTED_PLACEHOLDER`], double-quoted), and keeps every
+/// other byte: comments, spacing, order, separators, the quoting of everything else.
+///
+/// - A scalar secret (bare, `"double"`, `'single'` quoted, a `( … )` raw block, a number or a
+///   boolean) becomes the quoted placeholder.
+/// - A secret whose value is a map or an array keeps its shape: each scalar inside it, at any
+///   depth, becomes the placeholder; its keys, brackets and comments stay. Readers that expect a
+///   map still find one, and nothing inside it is left in clear.
+/// - A raw block that spans lines is replaced by the placeholder followed by as many line
+///   breaks as the block held, so every later key keeps its line number (its column may
+///   change when it follows the secret on the same line).
+///
+/// The result parses to the same tree as `text` except that those scalars are the placeholder
+/// (and positions after a replaced value may move within their line). Redacting a redacted
+/// document changes nothing, and a document without secrets comes back unchanged.
+///
+/// # Errors
+/// The [`ParseError`] of `text` when it is not valid Dconf (nothing is redacted then).
+pub fn redact_secrets(text: &str, file: &str) -> Result<Redacted, ParseError> {
+    let mut found = Secrets::default();
+    let mut p = Parser::new(text, file, Some(&mut found));
+    p.members(None)?;
+    let replacement = format!("{REDACTED_PLACEHOLDER:?}");
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for leaf in found.leaves {
+        let before = text.get(copied..leaf.start);
+        let value = text.get(leaf.clone());
+        let (Some(before), Some(value)) = (before, value) else {
+            // Leaves are recorded in document order on character boundaries; anything else is
+            // a bug, and a refusal beats a copy that might keep a secret.
+            return Err(ParseError {
+                file: file.to_string(),
+                position: Position { line: 1, column: 1 },
+                message: "internal error: a secret value could not be located".to_string(),
+            });
+        };
+        out.push_str(before);
+        out.push_str(&replacement);
+        push_line_breaks(&mut out, value);
+        copied = leaf.end;
+    }
+    out.push_str(text.get(copied..).unwrap_or(""));
+    Ok(Redacted {
+        text: out,
+        redacted: found.paths,
+    })
+}
+
+/// The line breaks of `value`, as written (`\n` or `\r\n`).
+fn push_line_breaks(out: &mut String, value: &str) {
+    let mut previous = None;
+    for c in value.chars() {
+        if c == '\n' {
+            if previous == Some('\r') {
+                out.push('\r');
+            }
+            out.push('\n');
+        }
+        previous = Some(c);
+    }
+}
+
+/// What the parser records for [`redact_secrets`].
+#[derive(Default)]
+struct Secrets {
+    /// The key path of the entry being parsed (`.key` and `[index]` segments).
+    path: String,
+    /// Inside the value of a secret entry.
+    inside: bool,
+    /// Byte ranges of the scalar values to replace, in document order.
+    leaves: Vec<Range<usize>>,
+    /// The secret entries, as dotted paths.
+    paths: Vec<String>,
 }
 
 struct Parser<'a> {
@@ -237,6 +325,8 @@ struct Parser<'a> {
     /// The last place turned into a line and column (offset, line, start of that line):
     /// entries come in order, so counting goes on from there instead of from the start.
     mark: std::cell::Cell<(usize, usize, usize)>,
+    /// Secret values found on the way, when redacting (plain parsing pays nothing for it).
+    secrets: Option<&'a mut Secrets>,
 }
 
 fn is_bare(b: u8) -> bool {
@@ -262,6 +352,54 @@ fn is_bare(b: u8) -> bool {
 }
 
 impl<'a> Parser<'a> {
+    fn new(text: &'a str, file: &'a str, secrets: Option<&'a mut Secrets>) -> Self {
+        Parser {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            file,
+            depth: 0,
+            mark: std::cell::Cell::new((0, 1, 0)),
+            secrets,
+        }
+    }
+
+    /// Records the scalar value at `range` when it belongs to a secret.
+    fn scalar(&mut self, range: Range<usize>) {
+        if let Some(s) = self.secrets.as_deref_mut()
+            && s.inside
+        {
+            s.leaves.push(range);
+        }
+    }
+
+    /// Parses a value at `segment` of the key path (`.key` or `[index]`); `key` is the key of a
+    /// map member, whose secrecy decides whether the value's scalars are recorded.
+    fn value_at(
+        &mut self,
+        segment: fmt::Arguments<'_>,
+        key: Option<&str>,
+    ) -> Result<Value, ParseError> {
+        let Some(s) = self.secrets.as_deref_mut() else {
+            return self.value();
+        };
+        let len = s.path.len();
+        let _ = fmt::Write::write_fmt(&mut s.path, segment);
+        let opens = !s.inside && key.is_some_and(is_secret_key);
+        if opens {
+            s.inside = true;
+            s.paths.push(s.path.trim_start_matches('.').to_string());
+        }
+        let value = self.value();
+        if let Some(s) = self.secrets.as_deref_mut() {
+            s.path.truncate(len);
+            if opens {
+                s.inside = false;
+            }
+        }
+        value
+    }
+
     fn position(&self, at: usize) -> Position {
         let at = at.min(self.text.len());
         let (from, mut line, mut start) = match self.mark.get() {
@@ -363,7 +501,7 @@ impl<'a> Parser<'a> {
                 }
             }
             self.skip();
-            let value = self.value()?;
+            let value = self.value_at(format_args!(".{key}"), Some(&key))?;
             entries.push(Entry {
                 key,
                 value,
@@ -496,10 +634,19 @@ impl<'a> Parser<'a> {
                 self.depth -= 1;
                 Ok(Value::Array(items))
             }
-            Some(b'(') => self.raw_block().map(Value::String),
-            Some(q @ (b'"' | b'\'')) => self.quoted(q).map(Value::String),
+            Some(b'(') => {
+                let body = self.raw_block()?;
+                self.scalar(at..self.pos);
+                Ok(Value::String(body))
+            }
+            Some(q @ (b'"' | b'\'')) => {
+                let text = self.quoted(q)?;
+                self.scalar(at..self.pos);
+                Ok(Value::String(text))
+            }
             Some(b) if is_bare(b) => {
                 let word = self.bare_value();
+                self.scalar(at..at + word.len());
                 Ok(classify(&word))
             }
             _ => {
@@ -552,7 +699,7 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                 }
                 _ => {
-                    let v = self.array_item()?;
+                    let v = self.array_item(items.len())?;
                     items.push(v);
                 }
             }
@@ -560,10 +707,15 @@ impl<'a> Parser<'a> {
     }
 
     /// In an array, a bare item also ends at a space (`[a b c]` is three items).
-    fn array_item(&mut self) -> Result<Value, ParseError> {
+    fn array_item(&mut self, index: usize) -> Result<Value, ParseError> {
         match self.peek() {
-            Some(b) if is_bare(b) => Ok(classify(&self.bare())),
-            _ => self.value(),
+            Some(b) if is_bare(b) => {
+                let start = self.pos;
+                let word = self.bare();
+                self.scalar(start..self.pos);
+                Ok(classify(&word))
+            }
+            _ => self.value_at(format_args!("[{index}]"), None),
         }
     }
 }
@@ -734,6 +886,40 @@ MIIB (not really) x
     }
 
     #[test]
+    fn redaction_replaces_secret_values_only() {
+        let r = redact_secrets(SAMPLE, "cluster.conf").unwrap();
+        assert_eq!(
+            r.redacted,
+            [
+                "chef.continuum.database_backups.access_key",
+                "chef.continuum.database_backups.secret_key"
+            ]
+        );
+        let placeholder = format!("{REDACTED_PLACEHOLDER:?}");
+        let expected = SAMPLE
+            .replace("\"AKIAEXAMPLEKEY\"", &placeholder)
+            .replace("\"s3cr3t/with+chars\"", &placeholder);
+        assert_eq!(r.text, expected);
+        let tree = parse(&r.text, "cluster.conf").unwrap();
+        assert_eq!(
+            tree.path(&["chef", "continuum", "database_backups", "secret_key"]),
+            Some(&Value::String(REDACTED_PLACEHOLDER.to_string()))
+        );
+    }
+
+    #[test]
+    fn redaction_keeps_line_breaks_of_raw_blocks() {
+        let mut out = String::new();
+        push_line_breaks(&mut out, "(a\r\nb\nc)");
+        assert_eq!(out, "\r\n\n");
+        let r = redact_secrets("private_key: (\nA\nB\n)\nnext: 1", "c").unwrap();
+        assert_eq!(
+            r.text,
+            format!("private_key: {REDACTED_PLACEHOLDER:?}\n\n\n\nnext: 1")
+        );
+    }
+
+    #[test]
     fn never_panics_on_arbitrary_text() {
         for text in [
             "",
@@ -750,6 +936,7 @@ MIIB (not really) x
             "a: {b: (x}",
         ] {
             let _ = parse(text, "x");
+            let _ = redact_secrets(text, "x");
         }
     }
 }

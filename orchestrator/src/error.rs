@@ -104,6 +104,21 @@ pub enum Error {
     /// A shared-core error.
     #[error(transparent)]
     Core(#[from] continuum_core::Error),
+    /// Job data could not be read, written or checked.
+    #[error(transparent)]
+    JobData(#[from] continuum_cntmp::Error),
+    /// Policy documents could not be read, written or checked.
+    #[error(transparent)]
+    Policy(#[from] continuum_policy::Error),
+    /// One artifact of a whole-platform backup or restore failed.
+    #[error("artifact `{artifact}`: {source}")]
+    Artifact {
+        /// The artifact's name in the set.
+        artifact: String,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
     /// An orchestrator archive is malformed or holds what it may not.
     #[error("orchestrator archive `{archive}`: {message}")]
     Archive {

@@ -8,6 +8,9 @@ mod dconf;
 mod error;
 mod install;
 mod pg;
+mod plan;
+mod platform;
+mod progress;
 
 pub use crate::archive::{
     ARCHIVE_FORMAT_VERSION, ARCHIVE_METADATA, ArchiveMember, ArchiveMetadata, ArchiveReport,
@@ -31,8 +34,9 @@ pub use crate::db::{
     plan_database_restore, restore_database,
 };
 pub use crate::dconf::{
-    Entry as DconfEntry, ParseError as DconfError, Position, Value as DconfValue, is_secret_key,
-    parse as parse_dconf,
+    Entry as DconfEntry, ParseError as DconfError, Position, REDACTED_PLACEHOLDER,
+    Redacted as DconfRedacted, Value as DconfValue, is_secret_key, parse as parse_dconf,
+    redact_secrets,
 };
 pub use crate::error::{Error, Result};
 pub use crate::install::{
@@ -40,3 +44,16 @@ pub use crate::install::{
     snapshot_to_git,
 };
 pub use crate::pg::{ChildReader, DEFAULT_PG_PORT, DatabaseInfo, PgTarget, pg_program};
+pub use crate::plan::{
+    ArtifactSource, BackupPlan, Coverage, PlanOptions, PlannedArtifact, PlannedComponent,
+    render_graph,
+};
+pub use crate::platform::{
+    BackedUpArtifact, DATABASE_PREFIX, INSTALLATION_COMPONENT, INSTALLATION_PREFIX,
+    JOB_DATA_ARTIFACT, JOB_DATA_COMPONENT, PLATFORM_GLOBALS_ARTIFACT, POLICY_COMPONENT,
+    POLICY_PREFIX, PlatformAction, PlatformBackupOptions, PlatformBackupReport,
+    PlatformRestoreItem, PlatformRestoreOptions, PlatformRestorePlan, PlatformRestoreReport,
+    PlatformSource, RestoreDestination, RestoreKind, RestoredItem, backup_platform,
+    plan_platform_restore, restore_platform,
+};
+pub use crate::progress::{Progress, ProgressFn, REPORT_EVERY};

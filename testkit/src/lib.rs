@@ -274,3 +274,63 @@ pub fn large_object(store: &dyn Store, len: u64) {
         continuum_core::digest_reader(store.get(&key("large/object.bin")).unwrap()).unwrap();
     assert_eq!((digest, n), (expected, len));
 }
+
+/// The PostgreSQL server the tests use (`CONTINUUM_TEST_PG_URL`, set by `scripts/test.sh`);
+/// a test that needs it and does not find it fails, it never skips.
+pub fn pg_url() -> String {
+    std::env::var("CONTINUUM_TEST_PG_URL").unwrap_or_else(|_| {
+        panic!(
+            "CONTINUUM_TEST_PG_URL is not set: start a PostgreSQL server and set it to its URL \
+             (postgresql://postgres@127.0.0.1:PORT/postgres), or run `bash scripts/test.sh`, \
+             which starts a throwaway cluster"
+        )
+    })
+}
+
+/// `url` with its database replaced by `database`.
+pub fn pg_url_for(url: &str, database: &str) -> String {
+    let (base, _) = url.rsplit_once('/').unwrap();
+    let query = url
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{base}/{database}{query}")
+}
+
+/// Runs SQL statements (several, `;`-separated) in `database` of the server at `url`.
+pub fn pg_execute(url: &str, database: &str, sql: &str) {
+    let mut client = postgres::Client::connect(&pg_url_for(url, database), postgres::NoTls)
+        .unwrap_or_else(|e| panic!("connect to `{database}`: {e}"));
+    client
+        .batch_execute(sql)
+        .unwrap_or_else(|e| panic!("run SQL in `{database}`: {e}"));
+}
+
+/// Every user table's content as one digest per `schema.table`, computed by the server: two
+/// databases with equal maps hold the same rows.
+pub fn table_digests(url: &str, database: &str) -> std::collections::BTreeMap<String, String> {
+    let mut client = postgres::Client::connect(&pg_url_for(url, database), postgres::NoTls)
+        .unwrap_or_else(|e| panic!("connect to `{database}`: {e}"));
+    let tables: Vec<(String, String)> = client
+        .query(
+            "SELECT schemaname::text, tablename::text FROM pg_tables \
+             WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    tables
+        .into_iter()
+        .map(|(schema, name)| {
+            let q = format!(
+                "SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), 'empty') FROM \"{}\".\"{}\" t",
+                schema.replace('"', "\"\""),
+                name.replace('"', "\"\"")
+            );
+            let digest: String = client.query_one(&q, &[]).unwrap().get(0);
+            (format!("{schema}.{name}"), digest)
+        })
+        .collect()
+}
