@@ -1,11 +1,15 @@
-//! SHA-256 streaming and the folder store's put and get, on 256 MiB of data.
+//! SHA-256 streaming, the folder store's put and get, and age encryption at rest, on 256 MiB
+//! of data.
 //! `benches/compare.sh` runs `sha256sum` and `cp` on the same amount for comparison.
 #![expect(clippy::unwrap_used, reason = "a benchmark stops at the first failure")]
 
 use std::io::Read;
 use std::sync::Arc;
 
-use continuum_core::{LocalStore, ObjectKey, PutOptions, Store, digest_reader};
+use continuum_core::{
+    Identities, LocalStore, ObjectKey, PutOptions, Recipients, Store, digest_reader,
+    generate_identity,
+};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const SIZE: usize = 256 << 20;
@@ -70,6 +74,45 @@ fn benches(c: &mut Criterion) {
     });
     group.bench_function("folder_store_get_and_verify_256MiB", |b| {
         b.iter(|| digest_reader(store.get(&key).unwrap()).map(|(d, _)| d))
+    });
+
+    // Encryption at rest: what `SetWriter::add` does to each artifact of an encrypted set,
+    // and what a restore does to read it back.
+    let (secret, public) = generate_identity();
+    let recipients = Recipients::parse([public]).unwrap();
+    let identities = Identities::parse(&secret).unwrap();
+    let drain = |mut reader: Box<dyn Read>| {
+        let mut buf = vec![0u8; 1 << 20];
+        let mut total = 0usize;
+        loop {
+            let n = reader.read(&mut buf).unwrap();
+            if n == 0 {
+                break total;
+            }
+            total += n;
+        }
+    };
+    group.bench_function("age_encrypt_256MiB", |b| {
+        b.iter(|| drain(Box::new(recipients.encrypt(&data[..]).unwrap())))
+    });
+    let mut encrypted = Vec::new();
+    recipients
+        .encrypt(&data[..])
+        .unwrap()
+        .read_to_end(&mut encrypted)
+        .unwrap();
+    group.bench_function("age_decrypt_256MiB", |b| {
+        b.iter(|| {
+            drain(Box::new(
+                identities.decrypt("bench", &encrypted[..]).unwrap(),
+            ))
+        })
+    });
+    group.bench_function("age_encrypt_then_decrypt_256MiB", |b| {
+        b.iter(|| {
+            let encrypting = recipients.encrypt(&data[..]).unwrap();
+            drain(Box::new(identities.decrypt("bench", encrypting).unwrap()))
+        })
     });
     group.finish();
 }

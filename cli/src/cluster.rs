@@ -175,6 +175,14 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         match e {
             Error::Core(core) => Failure::from(core),
+            // The exit code of the cause; the message keeps the artifact's name.
+            Error::Artifact { artifact, source } => {
+                let cause = Failure::from(*source);
+                Failure {
+                    message: format!("artifact `{artifact}`: {}", cause.message),
+                    code: cause.code,
+                }
+            }
             Error::RowCountMismatch { .. }
             | Error::ChildFailed { .. }
             | Error::Postgres { .. }

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
-use continuum_core::{Reason, open_store};
+use continuum_core::{Identities, Reason, Recipients, open_store};
 use continuum_orchestrator::{
     PlatformAction, PlatformBackupOptions, PlatformRestoreOptions, PlatformSource, Progress,
     RestoreDestination, RestoreKind, backup_platform, plan_platform_restore,
@@ -64,6 +64,13 @@ pub(crate) struct BackupArgs {
     /// Artifacts produced at once (1: one after the other).
     #[arg(long, default_value_t = 4)]
     parallel: usize,
+    /// Encrypt the set to this age recipient (`age1…`); repeatable. The backup host then
+    /// cannot read what it wrote, and cluster.conf keeps its secrets.
+    #[arg(long = "encrypt-to", value_name = "RECIPIENT")]
+    encrypt_to: Vec<String>,
+    /// Encrypt the set to the recipients of this file (one `age1…` per line).
+    #[arg(long, value_name = "FILE")]
+    recipients_file: Option<PathBuf>,
     /// Print the report as JSON (and no progress).
     #[arg(long)]
     json: bool,
@@ -96,6 +103,9 @@ pub(crate) struct RestoreArgs {
     /// Replace what exists (files with other content, databases that hold data).
     #[arg(long)]
     force: bool,
+    /// The age identity file that opens an encrypted set (`age-keygen` writes one).
+    #[arg(long, value_name = "FILE")]
+    identity: Option<PathBuf>,
     /// Print the plan and change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -149,6 +159,13 @@ pub(crate) fn backup(args: BackupArgs) -> Result<Outcome, Failure> {
     options.databases = pairs(&args.databases, "database")?;
     options.with_globals = !args.no_globals;
     options.parallel = args.parallel.max(1);
+    let mut recipients: Vec<String> = args.encrypt_to.clone();
+    if let Some(file) = &args.recipients_file {
+        recipients.extend(Recipients::from_file(file)?.to_strings());
+    }
+    if !recipients.is_empty() {
+        options.encrypt_to = Some(Recipients::parse(&recipients)?);
+    }
     let source = PlatformSource::new(&args.config, &args.cluster, target);
     let bar = Bar::new(args.json);
     let callback = |p: &Progress| bar.update(p);
@@ -219,6 +236,9 @@ pub(crate) fn restore(args: RestoreArgs) -> Result<Outcome, Failure> {
     options.databases = pairs(&args.databases, "database")?;
     options.force = args.force;
     options.with_globals = args.with_globals;
+    if let Some(file) = &args.identity {
+        options.identities = Some(Identities::from_file(file)?);
+    }
     let plan = plan_platform_restore(store.as_ref(), &args.set_id, &destination, &options)?;
     if args.dry_run {
         if args.json {

@@ -128,6 +128,20 @@ pub enum Error {
         /// What was expected.
         reason: String,
     },
+    /// Encrypted data is to be read and no identity was given.
+    #[error("`{entry}` is encrypted: give an identity file (`AGE-SECRET-KEY-1…`) to read it")]
+    IdentityRequired {
+        /// The artifact or object concerned.
+        entry: String,
+    },
+    /// Encrypted data cannot be decrypted: no identity given matches, or the data is damaged.
+    #[error("cannot decrypt `{entry}`: {reason}")]
+    Decrypt {
+        /// The artifact or object concerned.
+        entry: String,
+        /// Why (never a key).
+        reason: String,
+    },
     /// The store backend failed.
     #[error("store `{store}`: {message}")]
     Store {

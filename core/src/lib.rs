@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod archive;
+mod crypt;
 mod digest;
 mod error;
 mod fqn;
@@ -14,6 +15,9 @@ pub use crate::archive::{
     Compression, LimitedReader, Limits, MAX_PATH_LEN, MemberPath, UnpackReport, decompress, is_tar,
     unpack_tar,
 };
+pub use crate::crypt::{
+    DecryptingReader, EncryptingReader, Identities, Recipients, generate_identity,
+};
 pub use crate::digest::{
     Digest, Hasher, HashingReader, HashingWriter, ParallelHasher, copy_hashed, digest_reader,
     read_full,
@@ -22,15 +26,16 @@ pub use crate::error::{Error, Result, from_io};
 pub use crate::fqn::{Fqn, Namespace, ResourceType};
 pub use crate::fsutil::{WriteOptions, write_atomic};
 pub use crate::manifest::{
-    Artifact, ArtifactDetails, DataKind, Encryption, MANIFEST_FORMAT_VERSION, Manifest, Reason,
-    validate_set_id,
+    Artifact, ArtifactDetails, CatalogRef, DataKind, Encryption, MANIFEST_FORMAT_VERSION, Manifest,
+    Plaintext, Reason, validate_set_id,
 };
 pub use crate::retention::{Decision, RetentionPolicy, decide};
 pub use crate::sets::{
-    ArtifactCheck, ArtifactSpec, CheckStatus, LeftoverDecision, MANIFEST_NAME, MAX_MANIFEST_SIZE,
-    PruneOptions, PruneReport, SETS_PREFIX, SetEntry, SetOptions, SetState, SetWriter,
-    VerifyReport, copy_set, create_set_from_files, list_sets, load_manifest, new_set_id,
-    open_artifact, producer, prune, scan_sets, verify_set,
+    ArtifactCheck, ArtifactSpec, CATALOG_NAME, CheckStatus, LeftoverDecision, MANIFEST_NAME,
+    MAX_MANIFEST_SIZE, PruneOptions, PruneReport, SETS_PREFIX, SetEntry, SetOptions, SetState,
+    SetWriter, VerifyReport, copy_set, create_set_from_files, list_sets, load_catalog,
+    load_manifest, new_set_id, open_artifact, open_artifact_decrypted, producer, prune, scan_sets,
+    verify_set,
 };
 pub use crate::store::{
     DynStore, LocalStore, ObjectKey, ObjectMeta, PutOptions, PutResult, S3Options, S3Store,

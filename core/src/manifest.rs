@@ -11,8 +11,16 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::fqn::Fqn;
 
-/// The manifest format this build writes and reads.
-pub const MANIFEST_FORMAT_VERSION: u64 = 1;
+/// The newest manifest format this build writes and reads.
+///
+/// Version 2 added encrypted sets (a [`CatalogRef`] in the clear manifest, [`Plaintext`]
+/// digests in the encrypted catalog). A manifest is written with the lowest version that
+/// holds it ([`Manifest::required_version`]), so a set in clear stays readable by builds
+/// that read version 1 only; this build reads both.
+pub const MANIFEST_FORMAT_VERSION: u64 = 2;
+
+/// The oldest manifest format this build reads.
+const OLDEST_READ_VERSION: u64 = 1;
 
 /// The kind of data an artifact holds.
 #[derive(
@@ -191,6 +199,42 @@ pub enum ArtifactDetails {
     },
 }
 
+/// The size and SHA-256 of an encrypted artifact's plaintext. Recorded only in the
+/// encrypted catalog of a set, never in its manifest in clear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
+pub struct Plaintext {
+    /// The plaintext's size in bytes.
+    pub size: u64,
+    /// The plaintext's SHA-256.
+    pub sha256: Digest,
+}
+
+impl Plaintext {
+    /// A plaintext record.
+    pub fn new(size: u64, sha256: Digest) -> Self {
+        Self { size, sha256 }
+    }
+}
+
+/// Where an encrypted set keeps its catalog: the full manifest (details and plaintext
+/// digests included), encrypted to the set's recipients. Named in the manifest in clear,
+/// which records the size and SHA-256 of the encrypted object so that a set is checked
+/// whole without any secret key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CatalogRef {
+    /// Its object path inside the set (`catalog.json.age`).
+    pub path: MemberPath,
+    /// Its size in bytes, as stored (encrypted).
+    pub size: u64,
+    /// The SHA-256 of the stored (encrypted) bytes.
+    pub sha256: Digest,
+    /// How it is encrypted.
+    pub encryption: Encryption,
+}
+
 /// One artifact of a backup set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
@@ -215,9 +259,21 @@ pub struct Artifact {
     /// When it was written.
     #[schemars(with = "String")]
     pub created_at: Timestamp,
-    /// Kind-specific details.
+    /// Kind-specific details (`none` in the manifest in clear of an encrypted set: they are
+    /// in its catalog).
     #[serde(default)]
     pub details: ArtifactDetails,
+    /// The size and SHA-256 of the plaintext of an encrypted artifact: present in the
+    /// encrypted catalog only (format version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plaintext: Option<Plaintext>,
+}
+
+impl Artifact {
+    /// True when the stored bytes are encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.encryption != Encryption::None
+    }
 }
 
 /// The manifest of a backup set; written last, it commits the set.
@@ -225,7 +281,8 @@ pub struct Artifact {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Manifest {
-    /// Always [`MANIFEST_FORMAT_VERSION`] when written by this build.
+    /// The format version: the lowest that holds this manifest when written by this build
+    /// (1 for a set in clear, 2 for an encrypted set; see [`MANIFEST_FORMAT_VERSION`]).
     pub format_version: u64,
     /// The set's id.
     pub set_id: String,
@@ -241,6 +298,10 @@ pub struct Manifest {
     pub reason: Reason,
     /// The artifacts.
     pub artifacts: Vec<Artifact>,
+    /// The encrypted catalog of an encrypted set (format version 2); absent for a set in
+    /// clear, and in the catalog itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<CatalogRef>,
 }
 
 impl Manifest {
@@ -260,7 +321,7 @@ impl Manifest {
         let probe: VersionOnly =
             serde_json::from_slice(bytes).map_err(|e| Error::json(path, &e))?;
         match probe.format_version {
-            Some(MANIFEST_FORMAT_VERSION) => {}
+            Some(OLDEST_READ_VERSION..=MANIFEST_FORMAT_VERSION) => {}
             Some(found) => {
                 return Err(Error::UnsupportedVersion {
                     path: path.to_string(),
@@ -285,6 +346,32 @@ impl Manifest {
 
     fn check(&self, path: &str) -> Result<()> {
         validate_set_id(&self.set_id)?;
+        let invalid = |message: String| Error::InvalidDocument {
+            path: path.to_string(),
+            line: 1,
+            column: 1,
+            message,
+        };
+        if self.format_version < self.required_version() {
+            return Err(invalid(format!(
+                "an encrypted set (fields `catalog`, `plaintext`) needs format version {}, \
+                 found {}",
+                self.required_version(),
+                self.format_version
+            )));
+        }
+        if self.catalog.is_some() {
+            // The manifest in clear of an encrypted set tells nothing of the content.
+            if let Some(a) = self.artifacts.iter().find(|a| {
+                !a.is_encrypted() || a.plaintext.is_some() || a.details != ArtifactDetails::None
+            }) {
+                return Err(invalid(format!(
+                    "artifact `{}` of an encrypted set must be encrypted and have no details \
+                     or plaintext digest in clear",
+                    a.name
+                )));
+            }
+        }
         let mut names = BTreeSet::new();
         let mut paths = BTreeSet::new();
         for a in &self.artifacts {
@@ -306,6 +393,21 @@ impl Manifest {
         let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
         text.push('\n');
         text
+    }
+
+    /// The lowest format version that holds this manifest: 2 when it has a catalog or
+    /// plaintext digests, else 1.
+    pub fn required_version(&self) -> u64 {
+        if self.catalog.is_some() || self.artifacts.iter().any(|a| a.plaintext.is_some()) {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// True when the set is encrypted (its details are in an encrypted catalog).
+    pub fn is_encrypted(&self) -> bool {
+        self.catalog.is_some()
     }
 
     /// Total stored bytes of all artifacts.
@@ -341,7 +443,7 @@ mod tests {
     fn sample() -> Manifest {
         let ts: Timestamp = "2026-11-25T12:00:00Z".parse().unwrap();
         Manifest {
-            format_version: MANIFEST_FORMAT_VERSION,
+            format_version: 1,
             set_id: "20261125T120000Z-0a1b2c3d".to_string(),
             created_at: ts,
             producer: "continuum-backup 0.1.0".to_string(),
@@ -363,6 +465,7 @@ mod tests {
                         server_version: "15.18".to_string(),
                         row_counts: [("public.jobs".to_string(), 42)].into(),
                     },
+                    plaintext: None,
                 },
                 Artifact {
                     kind: DataKind::Job,
@@ -379,9 +482,98 @@ mod tests {
                     details: ArtifactDetails::Job {
                         fqns: vec![Fqn::parse("package::/apcera/pkg/runtimes::go-1.5.1").unwrap()],
                     },
+                    plaintext: None,
                 },
             ],
+            catalog: None,
         }
+    }
+
+    /// An encrypted set: its manifest in clear and its catalog.
+    fn encrypted_sample() -> (Manifest, Manifest) {
+        let age = Encryption::Age {
+            recipients: vec![
+                "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p".to_string(),
+            ],
+        };
+        let mut catalog = sample();
+        catalog.format_version = 2;
+        for (i, a) in catalog.artifacts.iter_mut().enumerate() {
+            a.encryption = age.clone();
+            a.plaintext = Some(Plaintext::new(
+                1000 + i as u64,
+                Digest::of(a.name.as_bytes()),
+            ));
+        }
+        let mut clear = catalog.clone();
+        for a in &mut clear.artifacts {
+            a.details = ArtifactDetails::None;
+            a.plaintext = None;
+        }
+        clear.catalog = Some(CatalogRef {
+            path: MemberPath::parse("catalog.json.age").unwrap(),
+            size: 777,
+            sha256: Digest::of(b"catalog"),
+            encryption: age,
+        });
+        (clear, catalog)
+    }
+
+    #[test]
+    fn snapshot_of_an_encrypted_set() {
+        let (clear, catalog) = encrypted_sample();
+        assert_eq!(clear.required_version(), 2);
+        assert_eq!(catalog.required_version(), 2);
+        insta::assert_snapshot!(
+            "encrypted_manifest_in_clear",
+            String::from_utf8(clear.to_json()).unwrap()
+        );
+        insta::assert_snapshot!(
+            "encrypted_catalog",
+            String::from_utf8(catalog.to_json()).unwrap()
+        );
+        for m in [&clear, &catalog] {
+            assert_eq!(&Manifest::from_json("m.json", &m.to_json()).unwrap(), m);
+        }
+        let text = String::from_utf8(clear.to_json()).unwrap();
+        for secret in [
+            "plaintext",
+            "row_counts",
+            "server_version",
+            "fqns",
+            "apcera",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+
+    #[test]
+    fn encrypted_sets_keep_their_rules() {
+        let (clear, catalog) = encrypted_sample();
+
+        // version 2 fields in a version 1 document
+        for m in [&clear, &catalog] {
+            let mut v: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
+            v["format_version"] = 1.into();
+            let e = Manifest::from_json("m.json", v.to_string().as_bytes()).unwrap_err();
+            assert!(e.to_string().contains("needs format version 2"), "{e}");
+        }
+
+        // an encrypted set's manifest in clear must not tell details or plaintext digests
+        let mut leaky = clear.clone();
+        leaky.artifacts[0].details = catalog.artifacts[0].details.clone();
+        let e = Manifest::from_json("m.json", &leaky.to_json()).unwrap_err();
+        assert!(e.to_string().contains("no details"), "{e}");
+        let mut leaky = clear.clone();
+        leaky.artifacts[1].plaintext = catalog.artifacts[1].plaintext;
+        assert!(Manifest::from_json("m.json", &leaky.to_json()).is_err());
+        let mut leaky = clear.clone();
+        leaky.artifacts[1].encryption = Encryption::None;
+        assert!(Manifest::from_json("m.json", &leaky.to_json()).is_err());
+
+        // a set in clear is still written as version 1, byte for byte
+        assert_eq!(sample().required_version(), 1);
+        assert!(!sample().is_encrypted() && clear.is_encrypted());
     }
 
     #[test]
@@ -414,19 +606,21 @@ mod tests {
     #[test]
     fn refuses_other_versions_and_bad_shapes() {
         let mut v: serde_json::Value = serde_json::from_slice(&sample().to_json()).unwrap();
-        v["format_version"] = 2.into();
+        v["format_version"] = 3.into();
         let e = Manifest::from_json("m.json", v.to_string().as_bytes()).unwrap_err();
         assert!(
             matches!(
                 e,
                 Error::UnsupportedVersion {
-                    found: 2,
-                    supported: 1,
+                    found: 3,
+                    supported: 2,
                     ..
                 }
             ),
             "{e}"
         );
+        v["format_version"] = 0.into();
+        assert!(Manifest::from_json("m.json", v.to_string().as_bytes()).is_err());
 
         let e = Manifest::from_json("m.json", b"{\"set_id\": 1}").unwrap_err();
         assert!(

@@ -3,6 +3,15 @@
 //! Layout in a store: `sets/<set-id>/artifacts/<name>` for each artifact, then
 //! `sets/<set-id>/manifest.json`. A set without a manifest is incomplete: it is never listed
 //! as a backup and `prune` removes it once it is older than a grace period.
+//!
+//! An encrypted set ([`SetOptions::encrypt_to`]) has its artifacts encrypted with age before
+//! they reach the store, and one more object written before the manifest:
+//! `sets/<set-id>/catalog.json.age`, the full manifest (artifact details, plaintext sizes
+//! and digests) encrypted to the same recipients. Its `manifest.json` stays in clear but
+//! tells nothing of the content: names, stored sizes and digests, no details. Sizes and
+//! digests there are those of the stored (encrypted) bytes, so listing, verifying, copying
+//! and pruning work without any secret key; reading needs an identity
+//! ([`open_artifact_decrypted`], [`load_catalog`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -12,11 +21,12 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::archive::{Compression, MemberPath};
+use crate::archive::{Compression, LimitedReader, MemberPath};
+use crate::crypt::{Identities, Recipients};
 use crate::digest::{Digest, HashingReader};
 use crate::error::{Error, Result};
 use crate::manifest::{
-    Artifact, ArtifactDetails, DataKind, Encryption, MANIFEST_FORMAT_VERSION, Manifest, Reason,
+    Artifact, ArtifactDetails, CatalogRef, DataKind, Encryption, Manifest, Plaintext, Reason,
     validate_set_id,
 };
 use crate::retention::{Decision, RetentionPolicy, decide};
@@ -26,8 +36,13 @@ use crate::store::{DynStore, ObjectKey, PutOptions, Store, get_bytes};
 pub const SETS_PREFIX: &str = "sets/";
 /// The name of a set's manifest.
 pub const MANIFEST_NAME: &str = "manifest.json";
-/// The largest manifest read (a bound against hostile stores).
+/// The largest manifest read (a bound against hostile stores); the catalog of an encrypted
+/// set is held to the same bound.
 pub const MAX_MANIFEST_SIZE: u64 = 64 << 20;
+/// The name of an encrypted set's catalog.
+pub const CATALOG_NAME: &str = "catalog.json.age";
+/// What age adds to the catalog at most: its header, and 16 bytes per 64 KiB chunk.
+const CATALOG_OVERHEAD: u64 = (1 << 20) + (MAX_MANIFEST_SIZE >> 16) * 16 + 16;
 
 /// The producer string written into manifests.
 pub fn producer() -> String {
@@ -56,6 +71,8 @@ pub struct SetOptions {
     pub reason: Reason,
     /// The cluster, when known.
     pub cluster_name: Option<String>,
+    /// Encrypt the set at rest to these age recipients; `None` stores it in clear.
+    pub encryption: Option<Recipients>,
 }
 
 impl SetOptions {
@@ -64,7 +81,15 @@ impl SetOptions {
         Self {
             reason,
             cluster_name: None,
+            encryption: None,
         }
+    }
+
+    /// Encrypts the set at rest to `recipients`: every artifact, and the set's catalog.
+    /// Whoever holds only the store (and the backup host itself) cannot read it.
+    pub fn encrypt_to(mut self, recipients: Recipients) -> Self {
+        self.encryption = Some(recipients);
+        self
     }
 
     /// Sets the cluster name.
@@ -86,7 +111,8 @@ pub struct ArtifactSpec {
     pub name: String,
     /// How the bytes given are compressed.
     pub compression: Compression,
-    /// How the bytes given are encrypted.
+    /// How the bytes given are encrypted already (by the caller). In an encrypted set,
+    /// leave it [`Encryption::None`]: the set encrypts.
     pub encryption: Encryption,
     /// Kind-specific details.
     pub details: ArtifactDetails,
@@ -170,9 +196,39 @@ impl SetWriter {
                 });
             }
         }
+        if self.options.encryption.is_some() && spec.encryption != Encryption::None {
+            return Err(Error::InvalidInput {
+                what: "artifact",
+                value: spec.name,
+                reason: "its bytes are encrypted already, and the set encrypts what it is given"
+                    .to_string(),
+            });
+        }
         let object = key(&self.set_id, path.as_str())?;
         lock(&self.written).push(object.clone());
-        let written = self.store.put(&object, data, &PutOptions::default())?;
+        let (written, encryption, plaintext) = match &self.options.encryption {
+            None => (
+                self.store.put(&object, data, &PutOptions::default())?,
+                spec.encryption,
+                None,
+            ),
+            Some(recipients) => {
+                let mut hashing = HashingReader::new(data);
+                let written = {
+                    let mut encrypted = recipients.encrypt(&mut hashing)?;
+                    self.store
+                        .put(&object, &mut encrypted, &PutOptions::default())?
+                };
+                let (_, sha256, size) = hashing.finish();
+                (
+                    written,
+                    Encryption::Age {
+                        recipients: recipients.to_strings(),
+                    },
+                    Some(Plaintext::new(size, sha256)),
+                )
+            }
+        };
         let artifact = Artifact {
             kind: spec.kind,
             component: spec.component,
@@ -181,9 +237,10 @@ impl SetWriter {
             size: written.size,
             sha256: written.sha256,
             compression: spec.compression,
-            encryption: spec.encryption,
+            encryption,
             created_at: Timestamp::now(),
             details: spec.details,
+            plaintext,
         };
         let mut artifacts = lock(&self.artifacts);
         if artifacts.iter().any(|a| a.name == artifact.name) {
@@ -213,7 +270,9 @@ impl SetWriter {
         Ok(())
     }
 
-    /// Checks every artifact is in the store with its size, then writes the manifest.
+    /// Checks every artifact is in the store with its size, then writes the manifest (an
+    /// encrypted set writes its encrypted catalog first). Returns the manifest as written:
+    /// for an encrypted set, the one in clear, without details ([`load_catalog`] reads them).
     pub fn commit(mut self) -> Result<Manifest> {
         let mut artifacts = std::mem::take(&mut *lock(&self.artifacts));
         artifacts.sort_by(|a, b| a.name.cmp(&b.name));
@@ -236,15 +295,26 @@ impl SetWriter {
                 }
             }
         }
-        let manifest = Manifest {
-            format_version: MANIFEST_FORMAT_VERSION,
+        let mut manifest = Manifest {
+            format_version: 1,
             set_id: self.set_id.clone(),
             created_at: self.created_at,
             producer: producer(),
             cluster_name: self.options.cluster_name.clone(),
             reason: self.options.reason,
             artifacts,
+            catalog: None,
         };
+        if let Some(recipients) = &self.options.encryption {
+            manifest.format_version = manifest.required_version();
+            let catalog = self.write_catalog(recipients, &manifest)?;
+            for a in &mut manifest.artifacts {
+                a.details = ArtifactDetails::None;
+                a.plaintext = None;
+            }
+            manifest.catalog = Some(catalog);
+        }
+        manifest.format_version = manifest.required_version();
         let json = manifest.to_json();
         self.store.put(
             &key(&self.set_id, MANIFEST_NAME)?,
@@ -253,6 +323,32 @@ impl SetWriter {
         )?;
         self.done = true;
         Ok(manifest)
+    }
+
+    /// Encrypts the full manifest and stores it as the set's catalog.
+    fn write_catalog(&self, recipients: &Recipients, full: &Manifest) -> Result<CatalogRef> {
+        let json = full.to_json();
+        let mut encrypted = Vec::new();
+        recipients
+            .encrypt(json.as_slice())?
+            .read_to_end(&mut encrypted)
+            .map_err(|e| Error::io("encrypt", CATALOG_NAME, e))?;
+        let sha256 = Digest::of(&encrypted);
+        let object = key(&self.set_id, CATALOG_NAME)?;
+        lock(&self.written).push(object.clone());
+        let written = self.store.put(
+            &object,
+            &mut encrypted.as_slice(),
+            &PutOptions::expecting(sha256),
+        )?;
+        Ok(CatalogRef {
+            path: MemberPath::parse(CATALOG_NAME)?,
+            size: written.size,
+            sha256,
+            encryption: Encryption::Age {
+                recipients: recipients.to_strings(),
+            },
+        })
     }
 
     /// Removes everything written so far.
@@ -469,30 +565,208 @@ pub fn load_manifest(store: &dyn Store, set_id: &str) -> Result<Manifest> {
     Ok(manifest)
 }
 
-/// Streams an artifact of a committed set, checking its size and SHA-256 as it is read:
-/// the reader fails at the end of the stream when either differs.
+/// Reads an encrypted set's catalog: the full manifest, with each artifact's details and
+/// plaintext size and SHA-256. The catalog object is checked against the size and SHA-256
+/// the manifest in clear records, decrypted with `identities`, and must agree with the
+/// manifest in clear on the set and on every artifact. For a set in clear, its manifest
+/// holds everything and is returned as [`load_manifest`] reads it.
+pub fn load_catalog(store: &dyn Store, set_id: &str, identities: &Identities) -> Result<Manifest> {
+    let manifest = load_manifest(store, set_id)?;
+    if manifest.catalog.is_none() {
+        return Ok(manifest);
+    }
+    read_catalog(store, &manifest, identities)
+}
+
+fn read_catalog(store: &dyn Store, clear: &Manifest, identities: &Identities) -> Result<Manifest> {
+    let Some(catalog) = &clear.catalog else {
+        return Ok(clear.clone());
+    };
+    let object = key(&clear.set_id, catalog.path.as_str())?;
+    let label = object.to_string();
+    let encrypted = get_bytes(store, &object, MAX_MANIFEST_SIZE + CATALOG_OVERHEAD)?;
+    let (size, sha256) = (encrypted.len() as u64, Digest::of(&encrypted));
+    if size != catalog.size || sha256 != catalog.sha256 {
+        return Err(Error::Corrupt {
+            entry: label,
+            expected: format!("{} bytes, SHA-256 {}", catalog.size, catalog.sha256),
+            actual: format!("{size} bytes, SHA-256 {sha256}"),
+        });
+    }
+    let mut json = Vec::new();
+    LimitedReader::new(
+        identities.decrypt(&label, encrypted.as_slice())?,
+        MAX_MANIFEST_SIZE,
+        label.as_str(),
+    )
+    .read_to_end(&mut json)
+    .map_err(|e| crate::store::io_error(store, &object, e))?;
+    let full = Manifest::from_json(&label, &json)?;
+    let disagree = |what: &str, expected: String, actual: String| Error::Corrupt {
+        entry: label.clone(),
+        expected: format!("{what} {expected} (as in `{MANIFEST_NAME}`)"),
+        actual: format!("{what} {actual}"),
+    };
+    if full.catalog.is_some() {
+        return Err(disagree(
+            "catalog",
+            "none".to_string(),
+            "a catalog".to_string(),
+        ));
+    }
+    if full.set_id != clear.set_id {
+        return Err(disagree(
+            "set id",
+            format!("`{}`", clear.set_id),
+            format!("`{}`", full.set_id),
+        ));
+    }
+    if (full.created_at, full.reason, &full.cluster_name)
+        != (clear.created_at, clear.reason, &clear.cluster_name)
+    {
+        return Err(disagree(
+            "set",
+            format!("created at {}, reason {}", clear.created_at, clear.reason),
+            format!("created at {}, reason {}", full.created_at, full.reason),
+        ));
+    }
+    let names = |m: &Manifest| {
+        m.artifacts
+            .iter()
+            .map(|a| a.name.clone())
+            .collect::<Vec<_>>()
+    };
+    if names(&full) != names(clear) {
+        return Err(disagree(
+            "artifacts",
+            format!("{:?}", names(clear)),
+            format!("{:?}", names(&full)),
+        ));
+    }
+    for (c, f) in clear.artifacts.iter().zip(&full.artifacts) {
+        let mut stripped = f.clone();
+        stripped.details = ArtifactDetails::None;
+        stripped.plaintext = None;
+        if &stripped != c {
+            return Err(disagree(
+                "artifact",
+                format!("`{}` as recorded in clear", c.name),
+                "different size, digest or encoding".to_string(),
+            ));
+        }
+        if f.is_encrypted() && f.plaintext.is_none() {
+            return Err(disagree(
+                "artifact",
+                format!("`{}` with its plaintext size and digest", f.name),
+                "none".to_string(),
+            ));
+        }
+    }
+    Ok(full)
+}
+
+/// Streams an artifact of a committed set as stored, checking its size and SHA-256 as it
+/// is read: the reader fails at the end of the stream when either differs. An encrypted
+/// artifact comes out encrypted (a standard age file); [`open_artifact_decrypted`] decrypts.
 pub fn open_artifact(
     store: &dyn Store,
     manifest: &Manifest,
     name: &str,
 ) -> Result<Box<dyn Read + Send>> {
-    let artifact = manifest
+    let artifact = find_artifact(store, manifest, name)?;
+    open_stored(store, manifest, artifact)
+}
+
+/// Streams an artifact's content, decrypted when it is encrypted: its stored size and
+/// SHA-256 are checked as [`open_artifact`] does and, for an encrypted artifact, its
+/// plaintext size and SHA-256 from the set's catalog too; every check fails the reader at
+/// the end of the stream, and the decryption itself yields authenticated bytes only.
+///
+/// `manifest` may be the manifest in clear ([`load_manifest`]; the catalog is then read
+/// and checked with `identities` at each call) or the catalog itself ([`load_catalog`],
+/// better when reading several artifacts). An encrypted artifact
+/// without identities fails with [`Error::IdentityRequired`]; with identities that do not
+/// match, with [`Error::Decrypt`]. An artifact in clear needs none.
+pub fn open_artifact_decrypted(
+    store: &dyn Store,
+    manifest: &Manifest,
+    name: &str,
+    identities: Option<&Identities>,
+) -> Result<Box<dyn Read + Send>> {
+    let artifact = find_artifact(store, manifest, name)?;
+    if !artifact.is_encrypted() {
+        return open_stored(store, manifest, artifact);
+    }
+    let Some(identities) = identities else {
+        return Err(Error::IdentityRequired {
+            entry: artifact.name.clone(),
+        });
+    };
+    let plaintext = match (artifact.plaintext, &manifest.catalog) {
+        (Some(p), _) => Some(p),
+        (None, Some(_)) => {
+            let full = read_catalog(store, manifest, identities)?;
+            find_artifact(store, &full, name)?.plaintext
+        }
+        // Encrypted by the caller before it was added: nothing records its plaintext.
+        (None, None) => None,
+    };
+    let stored = open_stored(store, manifest, artifact)?;
+    let decrypted: Box<dyn Read + Send> = Box::new(identities.decrypt(&artifact.name, stored)?);
+    Ok(match plaintext {
+        Some(p) => Box::new(CheckedReader {
+            inner: HashingReader::new(decrypted),
+            expected: p.sha256,
+            size: p.size,
+            name: format!("{} (decrypted)", artifact.name),
+            finished: false,
+        }),
+        None => decrypted,
+    })
+}
+
+fn find_artifact<'m>(
+    store: &dyn Store,
+    manifest: &'m Manifest,
+    name: &str,
+) -> Result<&'m Artifact> {
+    manifest
         .artifacts
         .iter()
         .find(|a| a.name == name)
         .ok_or_else(|| Error::NotFound {
             key: format!("{}/{name}", manifest.set_id),
             store: store.url(),
-        })?;
+        })
+}
+
+fn open_stored(
+    store: &dyn Store,
+    manifest: &Manifest,
+    artifact: &Artifact,
+) -> Result<Box<dyn Read + Send>> {
     let object = key(&manifest.set_id, artifact.path.as_str())?;
-    let inner = store.get(&object)?;
-    Ok(Box::new(CheckedReader {
+    Ok(checked(
+        store.get(&object)?,
+        artifact.sha256,
+        artifact.size,
+        &artifact.name,
+    ))
+}
+
+fn checked(
+    inner: Box<dyn Read + Send>,
+    expected: Digest,
+    size: u64,
+    name: &str,
+) -> Box<dyn Read + Send> {
+    Box::new(CheckedReader {
         inner: HashingReader::new(inner),
-        expected: artifact.sha256,
-        size: artifact.size,
-        name: artifact.name.clone(),
+        expected,
+        size,
+        name: name.to_string(),
         finished: false,
-    }))
+    })
 }
 
 struct CheckedReader {
@@ -545,7 +819,8 @@ impl Read for CheckedReader {
 }
 
 /// Copies a committed set to another store: every artifact (checked against its SHA-256 as
-/// it streams), then the manifest last, so the copy is committed only when complete.
+/// it streams), an encrypted set's catalog, then the manifest last, so the copy is committed
+/// only when complete. Encrypted sets are copied as stored, without any secret key.
 pub fn copy_set(from: &dyn Store, to: &dyn Store, set_id: &str) -> Result<Manifest> {
     let manifest = load_manifest(from, set_id)?;
     let mut written = Vec::new();
@@ -555,6 +830,17 @@ pub fn copy_set(from: &dyn Store, to: &dyn Store, set_id: &str) -> Result<Manife
             let mut data = open_artifact(from, &manifest, &artifact.name)?;
             written.push(object.clone());
             to.put(&object, &mut data, &PutOptions::expecting(artifact.sha256))?;
+        }
+        if let Some(catalog) = &manifest.catalog {
+            let object = key(set_id, catalog.path.as_str())?;
+            let mut data = checked(
+                from.get(&object)?,
+                catalog.sha256,
+                catalog.size,
+                object.as_str(),
+            );
+            written.push(object.clone());
+            to.put(&object, &mut data, &PutOptions::expecting(catalog.sha256))?;
         }
         let json = manifest.to_json();
         to.put(
@@ -628,20 +914,25 @@ pub struct VerifyReport {
     pub bytes_checked: u64,
     /// Every artifact's outcome.
     pub artifacts: Vec<ArtifactCheck>,
+    /// The outcome for an encrypted set's catalog (`None` for a set in clear).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<ArtifactCheck>,
     /// Objects in the set the manifest does not name (reported, not an error).
     pub unexpected_objects: Vec<String>,
 }
 
 impl VerifyReport {
-    /// The artifacts that failed.
+    /// The artifacts (and catalog) that failed.
     pub fn failures(&self) -> impl Iterator<Item = &ArtifactCheck> {
         self.artifacts
             .iter()
+            .chain(&self.catalog)
             .filter(|a| a.status != CheckStatus::Ok)
     }
 }
 
-/// Reads every artifact of a committed set and checks its size and SHA-256.
+/// Reads every artifact of a committed set (and an encrypted set's catalog) and checks its
+/// size and SHA-256 as stored. Needs no secret key: encrypted sets are checked as stored.
 pub fn verify_set(store: &dyn Store, set_id: &str) -> Result<VerifyReport> {
     let manifest = load_manifest(store, set_id)?;
     let listed: BTreeSet<String> = store
@@ -651,56 +942,83 @@ pub fn verify_set(store: &dyn Store, set_id: &str) -> Result<VerifyReport> {
         .collect();
     let mut expected_keys = BTreeSet::new();
     expected_keys.insert(format!("{SETS_PREFIX}{set_id}/{MANIFEST_NAME}"));
-    let mut checks = Vec::new();
     let mut bytes_checked = 0;
-    for artifact in &manifest.artifacts {
-        let object = key(set_id, artifact.path.as_str())?;
+    let mut check = |name: &str, path: &MemberPath, size: u64, sha256: Digest| {
+        let object = key(set_id, path.as_str())?;
         expected_keys.insert(object.to_string());
-        let status = if !listed.contains(object.as_str()) {
-            CheckStatus::Missing
-        } else {
-            match store.get(&object) {
-                Err(Error::NotFound { .. }) => CheckStatus::Missing,
-                Err(e) => CheckStatus::ReadError {
-                    message: e.to_string(),
-                },
-                Ok(reader) => match crate::digest::digest_reader(reader) {
-                    Err(e) => CheckStatus::ReadError {
-                        message: e.to_string(),
-                    },
-                    Ok((digest, size)) => {
-                        bytes_checked += size;
-                        if size != artifact.size {
-                            CheckStatus::SizeMismatch {
-                                expected: artifact.size,
-                                actual: size,
-                            }
-                        } else if digest != artifact.sha256 {
-                            CheckStatus::DigestMismatch {
-                                expected: artifact.sha256,
-                                actual: digest,
-                            }
-                        } else {
-                            CheckStatus::Ok
-                        }
-                    }
-                },
-            }
-        };
-        checks.push(ArtifactCheck {
-            name: artifact.name.clone(),
-            path: artifact.path.to_string(),
+        let status = check_object(store, &listed, &object, size, sha256, &mut bytes_checked);
+        Ok::<_, Error>(ArtifactCheck {
+            name: name.to_string(),
+            path: path.to_string(),
             status,
-        });
+        })
+    };
+    let mut checks = Vec::new();
+    for artifact in &manifest.artifacts {
+        checks.push(check(
+            &artifact.name,
+            &artifact.path,
+            artifact.size,
+            artifact.sha256,
+        )?);
     }
+    let catalog = match &manifest.catalog {
+        Some(c) => Some(check(c.path.as_str(), &c.path, c.size, c.sha256)?),
+        None => None,
+    };
     let unexpected_objects = listed.difference(&expected_keys).cloned().collect();
+    let ok = checks
+        .iter()
+        .chain(&catalog)
+        .all(|c| c.status == CheckStatus::Ok);
     Ok(VerifyReport {
         set_id: set_id.to_string(),
-        ok: checks.iter().all(|c| c.status == CheckStatus::Ok),
+        ok,
         bytes_checked,
         artifacts: checks,
+        catalog,
         unexpected_objects,
     })
+}
+
+fn check_object(
+    store: &dyn Store,
+    listed: &BTreeSet<String>,
+    object: &ObjectKey,
+    expected_size: u64,
+    expected_sha256: Digest,
+    bytes_checked: &mut u64,
+) -> CheckStatus {
+    if !listed.contains(object.as_str()) {
+        return CheckStatus::Missing;
+    }
+    match store.get(object) {
+        Err(Error::NotFound { .. }) => CheckStatus::Missing,
+        Err(e) => CheckStatus::ReadError {
+            message: e.to_string(),
+        },
+        Ok(reader) => match crate::digest::digest_reader(reader) {
+            Err(e) => CheckStatus::ReadError {
+                message: e.to_string(),
+            },
+            Ok((digest, size)) => {
+                *bytes_checked += size;
+                if size != expected_size {
+                    CheckStatus::SizeMismatch {
+                        expected: expected_size,
+                        actual: size,
+                    }
+                } else if digest != expected_sha256 {
+                    CheckStatus::DigestMismatch {
+                        expected: expected_sha256,
+                        actual: digest,
+                    }
+                } else {
+                    CheckStatus::Ok
+                }
+            }
+        },
+    }
 }
 
 /// Options of [`prune`].

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use continuum_cntmp::{FolderRegistry, Selection};
 use continuum_core::{
-    Artifact, ArtifactDetails, ArtifactSpec, DataKind, Digest, DynStore, Manifest, Reason,
-    SetOptions, SetWriter,
+    Artifact, ArtifactDetails, ArtifactSpec, DataKind, Digest, DynStore, Identities, Manifest,
+    Reason, Recipients, SetOptions, SetWriter,
 };
 use continuum_policy::{FolderPolicyStore, PolicyStore};
 use serde::{Deserialize, Serialize};
@@ -81,6 +81,10 @@ pub struct PlatformBackupOptions {
     pub parallel: usize,
     /// zstd level of the database dumps.
     pub zstd_level: i32,
+    /// Encrypt every artifact and the catalog to these age recipients; `cluster.conf` then
+    /// keeps its secrets (in clear sets they are replaced by a placeholder).
+    #[serde(skip)]
+    pub encrypt_to: Option<Recipients>,
 }
 
 impl Default for PlatformBackupOptions {
@@ -92,6 +96,7 @@ impl Default for PlatformBackupOptions {
             with_globals: true,
             parallel: 4,
             zstd_level: 3,
+            encrypt_to: None,
         }
     }
 }
@@ -196,6 +201,7 @@ pub fn backup_platform(
     let plan_options = PlanOptions {
         with_job_data: options.with_job_data,
         databases: options.databases.clone(),
+        encrypted: options.encrypt_to.is_some(),
         ..PlanOptions::default()
     };
     let plan = BackupPlan::new(&conf, &plan_options)?;
@@ -256,7 +262,7 @@ pub fn backup_platform(
                 let files = collect_installation_files(&[&source.config, &source.cluster_dir])?;
                 for file in files {
                     estimate += file.size;
-                    let redact = file.name == CLUSTER_CONF;
+                    let redact = file.name == CLUSTER_CONF && options.encrypt_to.is_none();
                     work.push(Work::File {
                         name: format!("{INSTALLATION_PREFIX}{}", file.name),
                         component: INSTALLATION_COMPONENT,
@@ -285,7 +291,7 @@ pub fn backup_platform(
     }
     if !work
         .iter()
-        .any(|w| matches!(w, Work::File { redact: true, .. }))
+        .any(|w| matches!(w, Work::File { name, .. } if name.ends_with(CLUSTER_CONF)))
     {
         warnings.push(format!(
             "no `{CLUSTER_CONF}` among the installation files: the set cannot rebuild the \
@@ -295,6 +301,7 @@ pub fn backup_platform(
 
     let mut set_options = SetOptions::new(options.reason);
     set_options.cluster_name = plan.cluster_name.clone();
+    set_options.encryption = options.encrypt_to.clone();
     let writer = SetWriter::begin(store.clone(), set_options)?;
     let tracker = Tracker::new("backup", progress, work.len(), estimate);
     let db_options = {
@@ -651,7 +658,7 @@ impl std::fmt::Display for RestoreKind {
 }
 
 /// Options of [`plan_platform_restore`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct PlatformRestoreOptions {
@@ -663,6 +670,9 @@ pub struct PlatformRestoreOptions {
     pub force: bool,
     /// Restore the roles and tablespaces first (errors for roles that exist are tolerated).
     pub with_globals: bool,
+    /// The age identities that open an encrypted set (never serialized).
+    #[serde(skip)]
+    pub identities: Option<Identities>,
 }
 
 /// What the restore does with one artifact.
@@ -763,7 +773,18 @@ pub fn plan_platform_restore(
     destination: &RestoreDestination,
     options: &PlatformRestoreOptions,
 ) -> Result<PlatformRestorePlan> {
-    let manifest = continuum_core::load_manifest(store, set_id)?;
+    let clear = continuum_core::load_manifest(store, set_id)?;
+    // An encrypted set's details (database names, row counts, objects) are in its catalog.
+    let manifest = match (&clear.catalog, &options.identities) {
+        (None, _) => clear,
+        (Some(_), Some(ids)) => continuum_core::load_catalog(store, set_id, ids)?,
+        (Some(_), None) => {
+            return Err(continuum_core::Error::IdentityRequired {
+                entry: format!("backup set `{set_id}`"),
+            }
+            .into());
+        }
+    };
     let wanted = |k: RestoreKind| options.only.is_empty() || options.only.contains(&k);
     let mut items = Vec::new();
     let mut notes = Vec::new();
@@ -1093,8 +1114,11 @@ impl PlatformRestorePlan {
         tracker: &'s Tracker<'_>,
     ) -> Result<(String, Option<String>)> {
         let manifest = &self.manifest;
-        let open = |name: &str| -> Result<Box<dyn Read + Send + 's>> {
-            Ok(continuum_core::open_artifact(store, manifest, name)?)
+        let identities = self.options.identities.as_ref();
+        let open = move |name: &str| -> Result<Box<dyn Read + Send + 's>> {
+            Ok(continuum_core::open_artifact_decrypted(
+                store, manifest, name, identities,
+            )?)
         };
         let artifact = manifest
             .artifacts
@@ -1128,8 +1152,9 @@ impl PlatformRestorePlan {
                     target,
                     &db_options,
                 )?;
-                let counting = |name: &str| -> Result<Box<dyn Read + Send + 's>> {
-                    let inner = continuum_core::open_artifact(store, manifest, name)?;
+                let counting = move |name: &str| -> Result<Box<dyn Read + Send + 's>> {
+                    let inner =
+                        continuum_core::open_artifact_decrypted(store, manifest, name, identities)?;
                     Ok(Box::new(TrackedReader::new(inner, tracker)))
                 };
                 let report = plan.apply_with(&counting)?;
@@ -1271,5 +1296,8 @@ pub fn restore_platform(
 
 /// The plaintext digest of an artifact as recorded (for a set in clear, the stored one).
 pub(crate) fn recorded_digest(artifact: &Artifact) -> Digest {
-    artifact.sha256
+    artifact
+        .plaintext
+        .as_ref()
+        .map_or(artifact.sha256, |p| p.sha256)
 }

@@ -406,3 +406,65 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn an_encrypted_set_restores_only_with_its_identity() {
+    let store = continuum_testkit::s3_store();
+    let tmp = tempfile::tempdir().unwrap();
+    let dbs = Databases::create("pf_age");
+    let cluster = cluster_dir(tmp.path());
+    let (secret, public) = continuum_core::generate_identity();
+    let mut o = options(&dbs);
+    o.encrypt_to = Some(continuum_core::Recipients::parse([public.as_str()]).unwrap());
+    let source = PlatformSource::new(cluster.join("cluster.conf"), &cluster, dbs.target());
+    let report = backup_platform(store.clone(), &source, &o, None).unwrap();
+    // encrypted: the secrets stay in cluster.conf, and nothing is readable in the store
+    assert!(report.redacted_secrets.is_empty());
+    for key in continuum_testkit::keys(store.as_ref(), &format!("sets/{}/", report.set_id)) {
+        let bytes = continuum_testkit::read_all(store.as_ref(), &key);
+        let text = String::from_utf8_lossy(&bytes);
+        for secret_text in [
+            "platform/secret/key",
+            "component-database-1",
+            "demo-pkg",
+            "permit read",
+        ] {
+            assert!(!text.contains(secret_text), "{key} holds `{secret_text}`");
+        }
+    }
+    // still verifiable without the identity
+    assert!(
+        continuum_core::verify_set(store.as_ref(), &report.set_id)
+            .unwrap()
+            .ok
+    );
+
+    let target_dir = tmp.path().join("restored");
+    let dest = RestoreDestination::new(&target_dir, Some(dbs.target()));
+    let mut ropts = PlatformRestoreOptions::default();
+    ropts.databases = dbs
+        .names
+        .values()
+        .map(|d| (d.clone(), format!("{d}_r")))
+        .collect();
+    let _cleanup = Restored(dbs.target(), ropts.databases.values().cloned().collect());
+    // no identity, a wrong identity: refused, nothing written
+    let e = plan_platform_restore(store.as_ref(), &report.set_id, &dest, &ropts).unwrap_err();
+    assert!(e.to_string().contains("identity"), "{e}");
+    let (other, _) = continuum_core::generate_identity();
+    ropts.identities = Some(continuum_core::Identities::parse(&other).unwrap());
+    let e = plan_platform_restore(store.as_ref(), &report.set_id, &dest, &ropts).unwrap_err();
+    assert!(e.to_string().contains("decrypt"), "{e}");
+    assert!(!target_dir.exists());
+    // the right one: everything back, cluster.conf with its secrets
+    ropts.identities = Some(continuum_core::Identities::parse(&secret).unwrap());
+    restore_platform(store.as_ref(), &report.set_id, &dest, &ropts, None).unwrap();
+    assert_eq!(files(&target_dir), files(&cluster));
+    for (db, copy) in &ropts.databases {
+        assert_eq!(
+            table_digests(&dbs.url, db),
+            table_digests(&dbs.url, copy),
+            "{db}"
+        );
+    }
+}
