@@ -23,6 +23,7 @@ sys.exit(f"nothing answers on {host}:{port} after {limit}s")
 PY
 }
 
+# continuum_install_missing [postgres]: everything the tests need, or only PostgreSQL.
 continuum_install_missing() {
   local apt=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt+=(postgresql postgresql-contrib)
@@ -35,6 +36,7 @@ continuum_install_missing() {
     echo "installing ${apt[*]} (apt)"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt[@]}" >/dev/null
   fi
+  [ "${1:-}" = postgres ] && return 0
   command -v moto_server >/dev/null || python3 -m pip install -q 'moto[server]'
 }
 

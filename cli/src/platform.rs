@@ -97,9 +97,10 @@ pub(crate) struct RestoreArgs {
     /// Restore a database under another name (`component_database=cdb_copy`).
     #[arg(long = "database", value_name = "FROM=TO")]
     databases: Vec<String>,
-    /// Also restore the roles and tablespaces, first.
+    /// Leave out the roles and tablespaces (restored first by default, when the set has
+    /// them; roles that exist are kept).
     #[arg(long)]
-    with_globals: bool,
+    no_globals: bool,
     /// Replace what exists (files with other content, databases that hold data).
     #[arg(long)]
     force: bool,
@@ -235,7 +236,7 @@ pub(crate) fn restore(args: RestoreArgs) -> Result<Outcome, Failure> {
     options.only = args.only.clone();
     options.databases = pairs(&args.databases, "database")?;
     options.force = args.force;
-    options.with_globals = args.with_globals;
+    options.with_globals = !args.no_globals;
     if let Some(file) = &args.identity {
         options.identities = Some(Identities::from_file(file)?);
     }

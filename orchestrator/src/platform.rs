@@ -658,7 +658,7 @@ impl std::fmt::Display for RestoreKind {
 }
 
 /// Options of [`plan_platform_restore`].
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct PlatformRestoreOptions {
@@ -668,11 +668,24 @@ pub struct PlatformRestoreOptions {
     pub databases: BTreeMap<String, String>,
     /// Replace what exists (files that differ, databases that hold data).
     pub force: bool,
-    /// Restore the roles and tablespaces first (errors for roles that exist are tolerated).
+    /// Restore the roles and tablespaces first, when the set has them (roles that exist
+    /// are kept); on by default, as the backup saves them by default.
     pub with_globals: bool,
     /// The age identities that open an encrypted set (never serialized).
     #[serde(skip)]
     pub identities: Option<Identities>,
+}
+
+impl Default for PlatformRestoreOptions {
+    fn default() -> Self {
+        Self {
+            only: Vec::new(),
+            databases: BTreeMap::new(),
+            force: false,
+            with_globals: true,
+            identities: None,
+        }
+    }
 }
 
 /// What the restore does with one artifact.
@@ -1204,7 +1217,7 @@ impl PlatformRestorePlan {
                 } else {
                     None
                 };
-                Ok((format!("{size} bytes, SHA-256 {digest}"), note))
+                Ok((format!("{size} bytes, {digest}"), note))
             }
             RestoreKind::JobData => {
                 let registry = FolderRegistry::for_cluster(&self.destination.cluster_dir)?;

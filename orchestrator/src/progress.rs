@@ -125,7 +125,12 @@ impl<'a> Tracker<'a> {
             artifacts_done: state.done,
             artifacts_total: state.total,
             bytes_done: state.bytes,
-            bytes_total: state.bytes_total.max(state.bytes),
+            // The estimate (database sizes) is only that: once done, the total is what was read.
+            bytes_total: if finished {
+                state.bytes
+            } else {
+                state.bytes_total.max(state.bytes)
+            },
             elapsed,
             bytes_per_second: rate,
             eta,
