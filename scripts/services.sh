@@ -2,6 +2,7 @@
 # and demo.sh. Installs what is missing, picks free ports, and stops everything on exit.
 #   CONTINUUM_TEST_S3_ENDPOINT  an S3-compatible server (moto) on 127.0.0.1
 #   CONTINUUM_TEST_PG_URL, PGHOST, PGPORT, PGUSER  a throwaway PostgreSQL cluster
+#   CONTINUUM_TEST_PG_EMPTY_URL  a second one, left empty for restores (test.sh starts it)
 # shellcheck shell=bash
 
 _continuum_free_port() {
@@ -51,26 +52,43 @@ continuum_start_s3() {
   echo "S3 (moto) on $CONTINUUM_TEST_S3_ENDPOINT"
 }
 
-continuum_start_postgres() {
-  local bin port
+# A throwaway PostgreSQL cluster on a free port of 127.0.0.1, trusted, fsync off.
+_continuum_pg_cluster() { # prints the port; sets CONTINUUM_PG_BIN, appends to CONTINUUM_PG_DIRS
+  local bin port dir
   bin=$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")
   port=$(_continuum_free_port)
-  CONTINUUM_PG_DIR=$(mktemp -d /tmp/continuum-pg.XXXXXX)
-  chown postgres: "$CONTINUUM_PG_DIR"
-  runuser -u postgres -- "$bin/initdb" -A trust -U postgres -D "$CONTINUUM_PG_DIR/data" >/dev/null
-  runuser -u postgres -- "$bin/pg_ctl" -D "$CONTINUUM_PG_DIR/data" -l "$CONTINUUM_PG_DIR/log" -w \
-    -o "-p $port -k $CONTINUUM_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
-  CONTINUUM_PG_BIN=$bin
-  export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres
-  export CONTINUUM_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+  dir=$(mktemp -d /tmp/continuum-pg.XXXXXX)
+  chown postgres: "$dir"
+  runuser -u postgres -- "$bin/initdb" -A trust -U postgres -D "$dir/data" >/dev/null
+  runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
   "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"
-  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on $CONTINUUM_TEST_PG_URL"
+  CONTINUUM_PG_BIN=$bin
+  CONTINUUM_PG_DIRS="${CONTINUUM_PG_DIRS:-} $dir"
+  CONTINUUM_PG_PORT=$port
+}
+
+continuum_start_postgres() {
+  _continuum_pg_cluster
+  export PGHOST=127.0.0.1 PGPORT=$CONTINUUM_PG_PORT PGUSER=postgres
+  export CONTINUUM_TEST_PG_URL="postgresql://postgres@127.0.0.1:$CONTINUUM_PG_PORT/postgres"
+  echo "PostgreSQL $("$CONTINUUM_PG_BIN/postgres" --version | awk '{print $3}') on $CONTINUUM_TEST_PG_URL"
+}
+
+# A second, empty server: restores onto a server that has never seen the databases.
+continuum_start_empty_postgres() {
+  _continuum_pg_cluster
+  export CONTINUUM_TEST_PG_EMPTY_URL="postgresql://postgres@127.0.0.1:$CONTINUUM_PG_PORT/postgres"
+  echo "empty PostgreSQL on $CONTINUUM_TEST_PG_EMPTY_URL"
 }
 
 continuum_stop_services() {
   if [ -n "${CONTINUUM_MOTO_PID:-}" ]; then kill "$CONTINUUM_MOTO_PID" 2>/dev/null || true; fi
-  if [ -n "${CONTINUUM_PG_DIR:-}" ] && [ -d "$CONTINUUM_PG_DIR/data" ]; then
-    runuser -u postgres -- "$CONTINUUM_PG_BIN/pg_ctl" -D "$CONTINUUM_PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
-    rm -rf "$CONTINUUM_PG_DIR"
-  fi
+  local dir
+  for dir in ${CONTINUUM_PG_DIRS:-}; do
+    if [ -d "$dir/data" ]; then
+      runuser -u postgres -- "$CONTINUUM_PG_BIN/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$dir"
+  done
 }

@@ -8,6 +8,7 @@ continuum_install_missing
 trap continuum_stop_services EXIT
 continuum_start_s3
 continuum_start_postgres
+continuum_start_empty_postgres
 
 echo "== cargo fmt --check"
 cargo fmt --all --check

@@ -104,6 +104,9 @@ pub(crate) struct RestoreArgs {
     /// Replace what exists (files with other content, databases that hold data).
     #[arg(long)]
     force: bool,
+    /// Items restored at once.
+    #[arg(long, default_value_t = 4)]
+    parallel: usize,
     /// The age identity file that opens an encrypted set (`age-keygen` writes one).
     #[arg(long, value_name = "FILE")]
     identity: Option<PathBuf>,
@@ -237,6 +240,7 @@ pub(crate) fn restore(args: RestoreArgs) -> Result<Outcome, Failure> {
     options.databases = pairs(&args.databases, "database")?;
     options.force = args.force;
     options.with_globals = !args.no_globals;
+    options.parallel = args.parallel.max(1);
     if let Some(file) = &args.identity {
         options.identities = Some(Identities::from_file(file)?);
     }

@@ -544,7 +544,7 @@ fn run_parallel<J: Sync, T: Send>(
         let handles: Vec<_> = (0..parallel.min(items.len()).max(1))
             .map(|n| {
                 std::thread::Builder::new()
-                    .name(format!("backup worker {n}"))
+                    .name(format!("platform worker {n}"))
                     .spawn_scoped(s, worker)
             })
             .collect();
@@ -558,7 +558,7 @@ fn run_parallel<J: Sync, T: Send>(
                 Err(source) => results.push((
                     usize::MAX,
                     Err(Error::Spawn {
-                        program: "a backup worker thread".to_string(),
+                        program: "a worker thread".to_string(),
                         source,
                     }),
                 )),
@@ -572,7 +572,7 @@ fn run_parallel<J: Sync, T: Send>(
 
 fn worker_died() -> Error {
     Error::Stream {
-        action: "run a backup worker".to_string(),
+        action: "run a worker".to_string(),
         source: io::Error::other("the thread panicked"),
     }
 }
@@ -671,6 +671,8 @@ pub struct PlatformRestoreOptions {
     /// Restore the roles and tablespaces first, when the set has them (roles that exist
     /// are kept); on by default, as the backup saves them by default.
     pub with_globals: bool,
+    /// Items restored at once (databases, files, job data); 0 means 1.
+    pub parallel: usize,
     /// The age identities that open an encrypted set (never serialized).
     #[serde(skip)]
     pub identities: Option<Identities>,
@@ -683,6 +685,7 @@ impl Default for PlatformRestoreOptions {
             databases: BTreeMap::new(),
             force: false,
             with_globals: true,
+            parallel: 4,
             identities: None,
         }
     }
@@ -1081,34 +1084,46 @@ impl PlatformRestorePlan {
         let started = Instant::now();
         let total: u64 = self.items.iter().map(|i| i.size).sum();
         let tracker = Tracker::new("restore", progress, self.items.len(), total);
-        let mut restored = Vec::with_capacity(self.items.len());
         let mut notes = self.notes.clone();
-        // Globals first: the databases' objects may belong to its roles.
-        let mut order: Vec<&PlatformRestoreItem> = self.items.iter().collect();
-        order.sort_by_key(|i| (i.artifact != PLATFORM_GLOBALS_ARTIFACT, i.kind));
-        for item in order {
+        let restore_one = |item: &PlatformRestoreItem| {
             tracker.started(&item.artifact);
-            let result = self.apply_item(store, item, &tracker);
-            match result {
+            match self.apply_item(store, item, &tracker) {
                 Ok((verified, note)) => {
                     tracker.finished(&item.artifact);
-                    notes.extend(note);
-                    restored.push(RestoredItem {
-                        kind: item.kind,
-                        artifact: item.artifact.clone(),
-                        destination: item.destination.clone(),
-                        action: item.action,
-                        verified,
-                    });
+                    Ok((
+                        RestoredItem {
+                            kind: item.kind,
+                            artifact: item.artifact.clone(),
+                            destination: item.destination.clone(),
+                            action: item.action,
+                            verified,
+                        },
+                        note,
+                    ))
                 }
                 Err(e) => {
                     tracker.abandoned(&item.artifact);
-                    return Err(Error::Artifact {
+                    Err(Error::Artifact {
                         artifact: item.artifact.clone(),
                         source: Box::new(e),
-                    });
+                    })
                 }
             }
+        };
+        // The roles first, alone: the databases' objects may belong to them. Then the
+        // rest, `parallel` at once (each item has its own destination).
+        let (globals, rest): (Vec<&PlatformRestoreItem>, Vec<&PlatformRestoreItem>) = self
+            .items
+            .iter()
+            .partition(|i| i.artifact == PLATFORM_GLOBALS_ARTIFACT);
+        let mut done = run_parallel(&globals, 1, |i| restore_one(i))?;
+        done.extend(run_parallel(&rest, self.options.parallel.max(1), |i| {
+            restore_one(i)
+        })?);
+        let mut restored = Vec::with_capacity(done.len());
+        for (item, note) in done {
+            notes.extend(note);
+            restored.push(item);
         }
         Ok(PlatformRestoreReport {
             set_id: self.set_id.clone(),

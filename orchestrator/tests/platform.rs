@@ -162,15 +162,19 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// Backs up, restores into an empty folder and fresh databases, and compares.
-fn round_trip(store: DynStore, tag: &str) {
+/// Backs up, restores into an empty folder and fresh databases, and compares: on the same
+/// server under other names, or (`empty_server`) onto a server that has never seen them,
+/// under their own names and with the roles.
+fn round_trip(store: DynStore, tag: &str, empty_server: bool) {
     let tmp = tempfile::tempdir().unwrap();
     let dbs = Databases::create(tag);
     let cluster = cluster_dir(tmp.path());
     let source = PlatformSource::new(cluster.join("cluster.conf"), &cluster, dbs.target());
     let seen = Mutex::new(Vec::<Progress>::new());
     let progress = |p: &Progress| seen.lock().unwrap().push(p.clone());
-    let report = backup_platform(store.clone(), &source, &options(&dbs), Some(&progress)).unwrap();
+    let mut o = options(&dbs);
+    o.with_globals = empty_server;
+    let report = backup_platform(store.clone(), &source, &o, Some(&progress)).unwrap();
 
     // what the set holds
     let names: Vec<&str> = report.artifacts.iter().map(|a| a.name.as_str()).collect();
@@ -221,21 +225,36 @@ fn round_trip(store: DynStore, tag: &str) {
 
     // restore onto an empty folder and fresh databases
     let target_dir = tmp.path().join("restored");
-    let mut renames = BTreeMap::new();
-    for db in dbs.names.values() {
-        renames.insert(db.clone(), format!("{db}_r"));
-    }
-    let _cleanup = Restored(dbs.target(), renames.values().cloned().collect());
+    let (restore_url, renames) = if empty_server {
+        let same: BTreeMap<String, String> =
+            dbs.names.values().map(|d| (d.clone(), d.clone())).collect();
+        (pg_empty_url(), same)
+    } else {
+        let renamed = dbs
+            .names
+            .values()
+            .map(|d| (d.clone(), format!("{d}_r")))
+            .collect();
+        (dbs.url.clone(), renamed)
+    };
+    let restore_target = PgTarget::parse(&restore_url).unwrap();
+    let _cleanup = Restored(restore_target.clone(), renames.values().cloned().collect());
     let mut ropts = PlatformRestoreOptions::default();
     ropts.databases = renames.clone();
-    let dest = RestoreDestination::new(&target_dir, Some(dbs.target()));
+    let dest = RestoreDestination::new(&target_dir, Some(restore_target));
     let plan = plan_platform_restore(store.as_ref(), &report.set_id, &dest, &ropts).unwrap();
     assert!(
         plan.items
             .iter()
-            .all(|i| i.action == PlatformAction::Create),
+            .all(|i| i.action == PlatformAction::Create || i.artifact == "db/globals.sql.zst"),
         "{:#?}",
         plan.items
+    );
+    assert_eq!(
+        plan.items
+            .iter()
+            .any(|i| i.artifact == "db/globals.sql.zst"),
+        empty_server
     );
     let restored = plan.apply(store.as_ref(), None).unwrap();
     assert_eq!(restored.items.len(), report.artifacts.len());
@@ -274,7 +293,7 @@ fn round_trip(store: DynStore, tag: &str) {
     for (db, copy) in &renames {
         assert_eq!(
             table_digests(&dbs.url, db),
-            table_digests(&dbs.url, copy),
+            table_digests(&restore_url, copy),
             "{db}"
         );
     }
@@ -284,7 +303,7 @@ fn round_trip(store: DynStore, tag: &str) {
     assert!(
         plan.items
             .iter()
-            .filter(|i| i.kind == RestoreKind::Databases)
+            .filter(|i| i.kind == RestoreKind::Databases && i.artifact != "db/globals.sql.zst")
             .all(|i| i.action == PlatformAction::Conflict)
     );
     assert!(
@@ -301,12 +320,23 @@ fn round_trip(store: DynStore, tag: &str) {
 #[test]
 fn the_whole_platform_round_trips_through_a_folder() {
     let (_dir, store) = continuum_testkit::local_store();
-    round_trip(store, "pf_local");
+    round_trip(store, "pf_local", false);
 }
 
 #[test]
-fn the_whole_platform_round_trips_through_s3() {
-    round_trip(continuum_testkit::s3_store(), "pf_s3");
+fn the_whole_platform_round_trips_through_s3_onto_an_empty_server() {
+    round_trip(continuum_testkit::s3_store(), "pf_s3", true);
+}
+
+/// The second PostgreSQL server, empty (`CONTINUUM_TEST_PG_EMPTY_URL`, started by
+/// `scripts/test.sh`).
+fn pg_empty_url() -> String {
+    std::env::var("CONTINUUM_TEST_PG_EMPTY_URL").unwrap_or_else(|_| {
+        panic!(
+            "CONTINUUM_TEST_PG_EMPTY_URL is not set: start a second, empty PostgreSQL server \
+             and set it, or run `bash scripts/test.sh`, which does"
+        )
+    })
 }
 
 #[test]

@@ -24,8 +24,8 @@ use pyo3::types::{PyDict, PyList, PyType};
 use serde_json::Value;
 
 use crate::{
-    ALREADY_EXISTS_ERROR, BASE_ERROR, CORRUPT_ERROR, INVALID_INPUT_ERROR, NOT_FOUND_ERROR, py_repr,
-    to_py_err,
+    ALREADY_EXISTS_ERROR, BASE_ERROR, CORRUPT_ERROR, ErrorClass, INVALID_INPUT_ERROR,
+    NOT_FOUND_ERROR, core_error_class, py_repr, to_py_err,
 };
 
 /// The name JSON errors give an object passed as text or a dict.
@@ -33,9 +33,14 @@ const OBJECT_NAME: &str = "<object>";
 
 /// Converts a job-data error into the matching `continuum_backup` exception.
 fn cntmp_err(py: Python<'_>, err: continuum_cntmp::Error) -> PyErr {
+    cntmp_error_class(&err).err(py, err.to_string())
+}
+
+/// The exception class of a job-data error (also wrapped in an orchestrator error).
+pub(crate) fn cntmp_error_class(err: &continuum_cntmp::Error) -> &'static ErrorClass {
     use continuum_cntmp::Error as E;
-    let class = match err {
-        E::Core(core) => return to_py_err(py, core),
+    match err {
+        E::Core(core) => core_error_class(core),
         E::Conflict { .. } => &ALREADY_EXISTS_ERROR,
         E::NothingMatches { .. } => &NOT_FOUND_ERROR,
         E::Ambiguous { .. }
@@ -45,8 +50,7 @@ fn cntmp_err(py: Python<'_>, err: continuum_cntmp::Error) -> PyErr {
         | E::MissingResource { .. } => &INVALID_INPUT_ERROR,
         E::BadEntry { .. } => &CORRUPT_ERROR,
         _ => &BASE_ERROR,
-    };
-    class.err(py, err.to_string())
+    }
 }
 
 /// Runs `f` without the GIL and converts its error.

@@ -5,7 +5,9 @@
 //! `continuum_backup.cntmp` re-export them under their short names. `cluster.conf`
 //! (`continuum-orchestrator`) is in `src/orchestrator.rs` and the PostgreSQL backups in
 //! `src/db.rs`, re-exported by `continuum_backup.orchestrator` and `continuum_backup.db`; the orchestrator archive and the
-//! installation files are in `src/archive.rs`, re-exported by `continuum_backup.orchestrator`.
+//! installation files are in `src/archive.rs`, re-exported by `continuum_backup.orchestrator`;
+//! the whole platform (`plan`, `backup`, `restore`) is in `src/platform.rs`, re-exported by
+//! `continuum_backup` itself.
 //!
 //! Every function here converts its arguments, calls the library with the GIL released
 //! when it touches a store or a file, and converts the result or the error. Behaviour lives
@@ -29,6 +31,7 @@ mod archive;
 mod cntmp;
 mod db;
 mod orchestrator;
+mod platform;
 mod policy;
 
 /// The Python module holding the exception classes.
@@ -72,6 +75,8 @@ pub(crate) static STORE_ERROR: ErrorClass = ErrorClass::new("StoreError");
 pub(crate) static POLICY_ERROR: ErrorClass = ErrorClass::new("PolicyError");
 pub(crate) static RELEASE_GATE_ERROR: ErrorClass = ErrorClass::new("ReleaseGateError");
 pub(crate) static BEHIND_UPSTREAM_ERROR: ErrorClass = ErrorClass::new("BehindUpstreamError");
+pub(crate) static DECRYPT_ERROR: ErrorClass = ErrorClass::new("DecryptError");
+pub(crate) static IDENTITY_REQUIRED_ERROR: ErrorClass = ErrorClass::new("IdentityRequiredError");
 
 /// Converts a library error into the matching `continuum_backup` exception; the message is
 /// the library's own text (which never holds a secret).
@@ -95,6 +100,9 @@ pub(crate) fn core_error_class(err: &continuum_core::Error) -> &'static ErrorCla
         E::AlreadyExists { .. } | E::FileExists { .. } => &ALREADY_EXISTS_ERROR,
         E::Corrupt { .. } => &CORRUPT_ERROR,
         E::Store { .. } | E::Io { .. } => &STORE_ERROR,
+        // A subclass of `DecryptError`: nothing could be tried without a key.
+        E::IdentityRequired { .. } => &IDENTITY_REQUIRED_ERROR,
+        E::Decrypt { .. } => &DECRYPT_ERROR,
         _ => &BASE_ERROR,
     }
 }
@@ -200,7 +208,7 @@ impl PyFqn {
 
 /// A backup store: a folder or an S3 bucket.
 #[pyclass(name = "Store", module = "continuum_backup", frozen)]
-struct PyStore(DynStore);
+pub(crate) struct PyStore(pub(crate) DynStore);
 
 #[pymethods]
 impl PyStore {
@@ -784,5 +792,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     orchestrator::register(m)?;
     archive::register(m)?;
     db::register(m)?;
+    platform::register(m)?;
     Ok(())
 }

@@ -20,19 +20,24 @@ use pyo3::PyTypeInfo;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyType};
 
-use crate::cntmp::{py_bool, to_python};
+use crate::cntmp::{cntmp_error_class, py_bool, to_python};
+use crate::policy::{invalid_document, policy_error_class};
 use crate::{
     ALREADY_EXISTS_ERROR, BASE_ERROR, BEHIND_UPSTREAM_ERROR, CORRUPT_ERROR, ErrorClass,
     INVALID_INPUT_ERROR, RELEASE_GATE_ERROR, STORE_ERROR, core_error_class, py_repr,
 };
 
-/// The exception class of an orchestrator error. A `Database` error (the database a failure
-/// concerns, wrapped around its cause) takes the class of its cause; its message names both.
+/// The exception class of an orchestrator error. A `Database` or `Artifact` error (the
+/// database or the artifact of a platform set a failure concerns, wrapped around its cause)
+/// takes the class of its cause; its message names both. Job-data and policy errors take
+/// the classes their own modules give them.
 fn error_class(err: &continuum_orchestrator::Error) -> &'static ErrorClass {
     use continuum_orchestrator::Error as E;
     match err {
         E::Core(core) => core_error_class(core),
-        E::Database { source, .. } => error_class(source),
+        E::JobData(e) => cntmp_error_class(e),
+        E::Policy(e) => policy_error_class(e),
+        E::Database { source, .. } | E::Artifact { source, .. } => error_class(source),
         E::Parse(_) | E::Conf { .. } | E::InvalidTarget { .. } | E::ArtifactMissing { .. } => {
             &INVALID_INPUT_ERROR
         }
@@ -51,7 +56,23 @@ fn error_class(err: &continuum_orchestrator::Error) -> &'static ErrorClass {
 /// Converts an orchestrator error into the matching `continuum_backup` exception; the
 /// message is the library's own text (which never holds a password or a key).
 pub(crate) fn orchestrator_err(py: Python<'_>, err: continuum_orchestrator::Error) -> PyErr {
+    // A policy document with errors, however wrapped: a `PolicyError` with its diagnostics,
+    // under the whole message (which names the artifact or the database).
+    if let continuum_orchestrator::Error::Policy(policy @ continuum_policy::Error::Invalid { .. }) =
+        innermost(&err)
+    {
+        return invalid_document(py, policy, err.to_string());
+    }
     error_class(&err).err(py, err.to_string())
+}
+
+/// The cause inside `Database` and `Artifact` wrappers.
+fn innermost(err: &continuum_orchestrator::Error) -> &continuum_orchestrator::Error {
+    use continuum_orchestrator::Error as E;
+    match err {
+        E::Database { source, .. } | E::Artifact { source, .. } => innermost(source),
+        other => other,
+    }
 }
 
 /// Runs `f` without the GIL and converts its error.
@@ -158,7 +179,7 @@ fn optional_repr(py: Python<'_>, text: Option<&str>) -> PyResult<String> {
     module = "continuum_backup.orchestrator",
     frozen
 )]
-struct PyMachineGroup(MachineGroup);
+pub(crate) struct PyMachineGroup(pub(crate) MachineGroup);
 
 #[pymethods]
 impl PyMachineGroup {
@@ -177,7 +198,7 @@ impl PyMachineGroup {
         self.0.suitable_tags.clone()
     }
 
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+    pub(crate) fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item("name", self.name())?;
         d.set_item("hosts", self.hosts())?;
@@ -245,7 +266,7 @@ impl PyDatabaseBackups {
 
 /// What one host keeps of the database backups.
 #[pyclass(name = "Placement", module = "continuum_backup.orchestrator", frozen)]
-struct PyPlacement(Placement);
+pub(crate) struct PyPlacement(pub(crate) Placement);
 
 #[pymethods]
 impl PyPlacement {
@@ -279,7 +300,7 @@ impl PyPlacement {
         &self.0.reason
     }
 
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+    pub(crate) fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item("host", self.host())?;
         d.set_item("databases", self.databases())?;

@@ -16,7 +16,10 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 use serde::Serialize;
 
-use crate::{BASE_ERROR, INVALID_INPUT_ERROR, NOT_FOUND_ERROR, POLICY_ERROR, py_repr, to_py_err};
+use crate::{
+    BASE_ERROR, ErrorClass, INVALID_INPUT_ERROR, NOT_FOUND_ERROR, POLICY_ERROR, core_error_class,
+    py_repr,
+};
 
 /// The name diagnostics give a text that has no file.
 const DEFAULT_NAME: &str = "<text>";
@@ -24,10 +27,19 @@ const DEFAULT_NAME: &str = "<text>";
 /// Converts a policy error: `Invalid` becomes a `PolicyError` carrying its diagnostics, the
 /// others the `continuum_backup` exception they correspond to.
 fn policy_err(py: Python<'_>, err: continuum_policy::Error) -> PyErr {
+    if matches!(err, continuum_policy::Error::Invalid { .. }) {
+        return invalid_document(py, &err, err.to_string());
+    }
+    policy_error_class(&err).err(py, err.to_string())
+}
+
+/// The exception class of a policy error other than `Invalid` (which becomes a
+/// `PolicyError` with its diagnostics: [`invalid_document`]).
+pub(crate) fn policy_error_class(err: &continuum_policy::Error) -> &'static ErrorClass {
     use continuum_policy::Error as E;
-    let class = match err {
-        E::Core(core) => return to_py_err(py, core),
-        E::Invalid { .. } => return invalid_document(py, &err),
+    match err {
+        E::Core(core) => core_error_class(core),
+        E::Invalid { .. } => &POLICY_ERROR,
         E::TooLarge { .. }
         | E::NotText { .. }
         | E::InvalidName { .. }
@@ -36,12 +48,15 @@ fn policy_err(py: Python<'_>, err: continuum_policy::Error) -> PyErr {
         | E::DuplicateName { .. } => &INVALID_INPUT_ERROR,
         E::NotFound { .. } => &NOT_FOUND_ERROR,
         _ => &BASE_ERROR,
-    };
-    class.err(py, err.to_string())
+    }
 }
 
-/// A `PolicyError(message, diagnostics)`.
-fn invalid_document(py: Python<'_>, err: &continuum_policy::Error) -> PyErr {
+/// A `PolicyError(message, diagnostics)` with the diagnostics of `err`.
+pub(crate) fn invalid_document(
+    py: Python<'_>,
+    err: &continuum_policy::Error,
+    message: String,
+) -> PyErr {
     let diagnostics: Vec<PyDiagnostic> = err
         .diagnostics()
         .iter()
@@ -50,7 +65,7 @@ fn invalid_document(py: Python<'_>, err: &continuum_policy::Error) -> PyErr {
         .collect();
     let raised = POLICY_ERROR
         .get(py)
-        .and_then(|class| class.call1((err.to_string(), diagnostics)));
+        .and_then(|class| class.call1((message, diagnostics)));
     match raised {
         Ok(exception) => PyErr::from_value(exception),
         // Only when the package is broken; that error says why.

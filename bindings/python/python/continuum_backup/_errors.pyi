@@ -2,7 +2,9 @@ __all__ = [
     "AlreadyExistsError",
     "BehindUpstreamError",
     "CorruptError",
+    "DecryptError",
     "Error",
+    "IdentityRequiredError",
     "InvalidInputError",
     "NotFoundError",
     "PolicyError",
@@ -37,6 +39,15 @@ class CorruptError(Error):
 
 class StoreError(Error, OSError):
     """The store backend or the file system failed."""
+
+class DecryptError(Error, ValueError):
+    """Encrypted data (an artifact or the catalog of an encrypted set) cannot be read: no
+    identity given matches the set's recipients, or the ciphertext is damaged. The message
+    names the artifact, never a key."""
+
+class IdentityRequiredError(DecryptError):
+    """Encrypted data is to be read and no identity was given: pass ``identity=`` (an age
+    identity file, ``AGE-SECRET-KEY-1…``, as ``age-keygen`` writes it)."""
 
 class BehindUpstreamError(Error):
     """A git branch is behind its upstream (as last fetched): committing would fork the shared

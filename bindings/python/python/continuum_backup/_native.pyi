@@ -6,13 +6,14 @@ Every function raises the exceptions of ``continuum_backup._errors``:
 ``LookupError``), ``AlreadyExistsError``, ``CorruptError``, ``StoreError`` (an ``OSError``)
 and, for a policy document with errors, ``PolicyError`` (a ``ValueError``); the
 orchestrator archive functions also raise ``ReleaseGateError`` (an ``InvalidInputError``) and
-``BehindUpstreamError``.
+``BehindUpstreamError``, and reading an encrypted set ``DecryptError`` (a ``ValueError``) or
+its subclass ``IdentityRequiredError``.
 Times are ISO 8601 strings in UTC (``2026-11-25T12:00:00.000000+00:00``), which
 ``datetime.fromisoformat`` reads.
 """
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, final, overload
 
 from .cntmp import ExportReport as CntmpExportReport
@@ -41,6 +42,9 @@ from .orchestrator import RestoreReport as OrchestratorRestoreReport
 __all__ = [
     "Artifact",
     "ArtifactCheck",
+    "BackedUpArtifact",
+    "BackupPlan",
+    "BackupReport",
     "CntmpExportReport",
     "CntmpImportReport",
     "CntmpImportedObject",
@@ -72,9 +76,16 @@ __all__ = [
     "OrchestratorRestoreReport",
     "OrchestratorRestoredDatabase",
     "OrchestratorRestoredFile",
+    "PlannedArtifact",
+    "PlannedComponent",
     "Policy",
+    "Progress",
     "PruneDecision",
     "PruneReport",
+    "RestoreItem",
+    "RestorePlan",
+    "RestoreReport",
+    "RestoredItem",
     "Rule",
     "Store",
     "Value",
@@ -90,11 +101,15 @@ __all__ = [
     "db_backup",
     "db_list_databases",
     "db_restore",
+    "generate_identity",
     "orchestrator_backup",
     "orchestrator_collect_installation_files",
     "orchestrator_restore",
     "orchestrator_snapshot_to_git",
     "orchestrator_verify",
+    "platform_backup",
+    "platform_plan",
+    "platform_restore",
     "policy_api_docs_from_json",
     "policy_api_docs_to_json",
     "policy_check",
@@ -345,6 +360,307 @@ class LeftoverDecision:
     def remove(self) -> bool: ...
     @property
     def reason(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+# continuum-orchestrator's whole platform: re-exported by continuum_backup itself
+# (platform_plan, platform_backup and platform_restore as plan, backup and restore).
+
+@final
+class BackupPlan:
+    """The backup plan of a cluster, computed from ``cluster.conf`` alone: every component,
+    classified as backed up, optional or not backed up, with the reason."""
+
+    @property
+    def cluster_name(self) -> str | None:
+        """``chef.continuum.cluster_name``."""
+
+    @property
+    def components(self) -> list[PlannedComponent]:
+        """Every component: the known ones first, in the operations guide's order, then the
+        others by name."""
+
+    @property
+    def placements(self) -> list[OrchestratorPlacement]:
+        """What each database host keeps of the database backups (only the asked host's,
+        when ``host`` was given)."""
+
+    @property
+    def machine_groups(self) -> list[OrchestratorMachineGroup]:
+        """cluster.conf's machine groups, which the graph draws."""
+
+    @property
+    def encrypted(self) -> bool:
+        """The plan is for an encrypted set (cluster.conf's secrets are then kept)."""
+
+    @property
+    def secrets(self) -> str:
+        """What happens to cluster.conf's secrets, in words (their places, never their
+        values)."""
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things to know before trusting the plan."""
+
+    def component(self, name: str) -> PlannedComponent | None:
+        """The component named ``name``, or ``None``."""
+
+    def to_table(self) -> str:
+        """The plan as the command line prints it: a table of the components, the database
+        backups per host, the secrets and the warnings."""
+
+    def to_dot(self) -> str:
+        """The plan as a Graphviz graph (DOT text)."""
+
+    def write_graph(self, path: str | os.PathLike[str], force: bool = False) -> None:
+        """Writes the graph to ``path``: DOT text for ``.dot`` and ``.gv``, an image drawn by
+        Graphviz's ``dot`` for ``.svg`` and ``.png``. The file appears whole or not at all;
+        an existing one is replaced only with ``force`` (else ``AlreadyExistsError``)."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class PlannedComponent:
+    """One component of the cluster and what the plan does with its data."""
+
+    @property
+    def component(self) -> str:
+        """``component-database``, ``policy``, ``redis-server`` …"""
+
+    @property
+    def kind(self) -> str:
+        """The kind of data: ``cluster``, ``policy``, ``job`` or ``log``."""
+
+    @property
+    def coverage(self) -> str:
+        """``backed_up``, ``optional`` or ``not_backed_up``."""
+
+    @property
+    def reason(self) -> str:
+        """Why, in words."""
+
+    @property
+    def hosts(self) -> list[str]:
+        """The hosts of the machine groups whose ``suitable_tags`` name it."""
+
+    @property
+    def destinations(self) -> list[str]:
+        """Where its backups go: ``backup set``, ``local <folder> on <host>``,
+        ``s3://… (<region>)``."""
+
+    @property
+    def artifacts(self) -> list[PlannedArtifact]:
+        """What the backup set holds for it (empty unless backed up)."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class PlannedArtifact:
+    """One thing the backup set will hold."""
+
+    @property
+    def source(self) -> str:
+        """``database``, ``installation_files``, ``policy_documents`` or ``job_data``."""
+
+    @property
+    def database(self) -> str | None:
+        """The database dumped, for a ``database`` source."""
+
+    @property
+    def description(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Progress:
+    """Where a backup or a restore stands, as the progress callback receives it."""
+
+    @property
+    def operation(self) -> str:
+        """``backup`` or ``restore``."""
+
+    @property
+    def artifacts_done(self) -> int: ...
+    @property
+    def artifacts_total(self) -> int: ...
+    @property
+    def bytes_done(self) -> int:
+        """Bytes read so far (from the sources for a backup, from the store for a restore)."""
+
+    @property
+    def bytes_total(self) -> int:
+        """An estimate of the bytes in all (database sizes as the server gives them)."""
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the start."""
+
+    @property
+    def bytes_per_second(self) -> float: ...
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the current rate; ``None`` until there is a rate."""
+
+    @property
+    def current(self) -> list[str]:
+        """The artifacts in progress, by name."""
+
+    @property
+    def finished(self) -> bool:
+        """This is the last report: every artifact is done."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class BackupReport:
+    """What ``backup`` did: the set it committed."""
+
+    @property
+    def set_id(self) -> str: ...
+    @property
+    def store(self) -> str:
+        """The store's URL, without credentials."""
+
+    @property
+    def plan(self) -> BackupPlan:
+        """The plan it followed (what was backed up, what not and why)."""
+
+    @property
+    def artifacts(self) -> list[BackedUpArtifact]:
+        """Every artifact, in name order."""
+
+    @property
+    def bytes_stored(self) -> int: ...
+    @property
+    def bytes_read(self) -> int: ...
+    @property
+    def parallel(self) -> int:
+        """Artifacts produced at once."""
+
+    @property
+    def duration(self) -> float:
+        """Seconds from the start to the commit."""
+
+    @property
+    def redacted_secrets(self) -> list[str]:
+        """Keys of cluster.conf whose values were replaced by a placeholder (none in an
+        encrypted set)."""
+
+    @property
+    def warnings(self) -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class BackedUpArtifact:
+    """One artifact a backup wrote."""
+
+    @property
+    def name(self) -> str:
+        """Its name in the set: ``db/<database>.dump.zst``, ``db/globals.sql.zst``,
+        ``install/<file>``, ``policy/<name>.pol``, ``job/all.cntmp``."""
+
+    @property
+    def component(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def size(self) -> int:
+        """Bytes stored."""
+
+    @property
+    def source_bytes(self) -> int:
+        """Bytes read from the source."""
+
+    @property
+    def duration(self) -> float:
+        """Seconds it took."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class RestorePlan:
+    """A platform restore worked out, with nothing changed: what ``restore(…, dry_run=True)``
+    returns."""
+
+    @property
+    def set_id(self) -> str: ...
+    @property
+    def cluster_name(self) -> str | None: ...
+    @property
+    def items(self) -> list[RestoreItem]:
+        """One item per artifact restored, in name order."""
+
+    @property
+    def conflicts(self) -> list[RestoreItem]:
+        """The items whose action is ``conflict``: a restore would refuse them without
+        ``force``."""
+
+    @property
+    def notes(self) -> list[str]:
+        """Artifacts left out, and other remarks."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class RestoreItem:
+    """One artifact of a restore plan and what would happen to it."""
+
+    @property
+    def kind(self) -> str:
+        """``databases``, ``installation-files``, ``policy`` or ``job-data`` (as ``only``
+        takes them)."""
+
+    @property
+    def artifact(self) -> str: ...
+    @property
+    def destination(self) -> str:
+        """A file, a database on a server, the job-data registry."""
+
+    @property
+    def action(self) -> str:
+        """``create``, ``fill`` (an empty database), ``skip`` (identical), ``replace``
+        (with ``force``) or ``conflict``."""
+
+    @property
+    def size(self) -> int: ...
+    @property
+    def note(self) -> str | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class RestoreReport:
+    """What ``restore`` did and found: every item verified."""
+
+    @property
+    def set_id(self) -> str: ...
+    @property
+    def items(self) -> list[RestoredItem]: ...
+    @property
+    def bytes_read(self) -> int: ...
+    @property
+    def duration(self) -> float:
+        """Seconds it took."""
+
+    @property
+    def notes(self) -> list[str]:
+        """What to do next, and other remarks."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class RestoredItem:
+    """What one restored artifact came to."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def artifact(self) -> str: ...
+    @property
+    def destination(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def verified(self) -> str:
+        """How it was verified, in words."""
+
     def to_dict(self) -> dict[str, Any]: ...
 
 # continuum-policy: re-exported by continuum_backup.policy under short names.
@@ -696,3 +1012,134 @@ def orchestrator_snapshot_to_git(
     repo: str | os.PathLike[str],
     message: str = "continuum-backup: installation files",
 ) -> OrchestratorGitSnapshot: ...
+
+# The whole platform (continuum_backup.plan, backup, restore, generate_identity).
+
+def platform_plan(
+    config: str | os.PathLike[str],
+    *,
+    host: str | None = None,
+    with_job_data: bool = False,
+    encrypted: bool = False,
+    databases: Mapping[str, str] | None = None,
+) -> BackupPlan:
+    """The backup plan of the cluster ``config`` (its ``cluster.conf``) describes, as
+    ``continuum-backup plan`` prints it. ``host`` narrows the placements to one host;
+    ``with_job_data`` and ``encrypted`` plan a backup with those options; ``databases`` maps a
+    database component (``component-database``, ``auditlog-database``, ``monitoring``,
+    ``orchestrator``) to its database where it is not the default. Raises
+    ``InvalidInputError`` for a host in no machine group or a bad override."""
+def platform_backup(
+    config: str | os.PathLike[str],
+    cluster: str | os.PathLike[str],
+    store: str | Store,
+    *,
+    dsn: str | None = None,
+    reason: str = "manual",
+    with_job_data: bool = False,
+    databases: Mapping[str, str] | None = None,
+    with_globals: bool = True,
+    parallel: int = 4,
+    encrypt_to: str | os.PathLike[str] | Sequence[str] | None = None,
+    progress: Callable[[Progress], object] | None = None,
+    endpoint: str | None = None,
+    region: str | None = None,
+    path_style: bool | None = None,
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+    session_token: str | None = None,
+) -> BackupReport:
+    """Backs up the whole platform into one new set of ``store`` (a URL, opened with the S3
+    options, or an open ``Store``), as ``continuum-backup backup`` does: the databases of
+    the plan (``dsn``, or the ``PG*`` environment), the roles (``with_globals``), the
+    installation files of ``cluster`` (cluster.conf's secrets redacted unless encrypted), the
+    policy documents and, with ``with_job_data``, all job data. ``encrypt_to`` encrypts the
+    set to age recipients: a list of ``age1…`` keys, or the path of a recipients file.
+
+    ``progress`` is called with a ``Progress`` from the library's worker threads, one call
+    at a time, at every artifact's start and end and at most every 100 ms in between; the
+    last call has ``finished`` true. An exception it raises (or Ctrl-C) stops the backup:
+    what was written is removed, no set is committed, and that exception is raised. Any
+    other failure also leaves no set; its message names the artifact."""
+@overload
+def platform_restore(
+    store: str | Store,
+    set_id: str,
+    cluster: str | os.PathLike[str],
+    *,
+    dsn: str | None = None,
+    only: Sequence[str] | None = None,
+    databases: Mapping[str, str] | None = None,
+    force: bool = False,
+    with_globals: bool = False,
+    identity: str | os.PathLike[str] | None = None,
+    dry_run: Literal[False] = False,
+    progress: Callable[[Progress], object] | None = None,
+    endpoint: str | None = None,
+    region: str | None = None,
+    path_style: bool | None = None,
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+    session_token: str | None = None,
+) -> RestoreReport: ...
+@overload
+def platform_restore(
+    store: str | Store,
+    set_id: str,
+    cluster: str | os.PathLike[str],
+    *,
+    dsn: str | None = None,
+    only: Sequence[str] | None = None,
+    databases: Mapping[str, str] | None = None,
+    force: bool = False,
+    with_globals: bool = False,
+    identity: str | os.PathLike[str] | None = None,
+    dry_run: Literal[True],
+    progress: Callable[[Progress], object] | None = None,
+    endpoint: str | None = None,
+    region: str | None = None,
+    path_style: bool | None = None,
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+    session_token: str | None = None,
+) -> RestorePlan: ...
+@overload
+def platform_restore(
+    store: str | Store,
+    set_id: str,
+    cluster: str | os.PathLike[str],
+    *,
+    dsn: str | None = None,
+    only: Sequence[str] | None = None,
+    databases: Mapping[str, str] | None = None,
+    force: bool = False,
+    with_globals: bool = False,
+    identity: str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    progress: Callable[[Progress], object] | None = None,
+    endpoint: str | None = None,
+    region: str | None = None,
+    path_style: bool | None = None,
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+    session_token: str | None = None,
+) -> RestorePlan | RestoreReport:
+    """Restores the platform set ``set_id`` of ``store`` into the cluster folder ``cluster``
+    and the databases of ``dsn`` (or the ``PG*`` environment; needed only when databases
+    are restored), as ``continuum-backup restore`` does. ``only`` restores some kinds:
+    ``databases``, ``installation-files``, ``policy``, ``job-data``; ``databases`` maps a
+    database of the set to the one restored into; ``identity`` is the age identity file that
+    opens an encrypted set (without it: ``IdentityRequiredError``; a key that does not
+    match: ``DecryptError``).
+
+    With ``dry_run`` nothing changes and the ``RestorePlan`` is returned. Otherwise a plan
+    with conflicts (a file with other content, a database holding data) changes nothing and
+    raises ``AlreadyExistsError`` unless ``force``; each item is then restored and verified.
+    ``progress`` is called as by ``backup`` (never on a dry run); an exception it raises (or Ctrl-C) stops the
+    restore before its next item (a file is written whole or not at all, a database being
+    created is dropped; the items before stay restored) and is raised."""
+
+def generate_identity() -> tuple[str, str]:
+    """A new age X25519 key pair ``(secret key, public key)``: ``AGE-SECRET-KEY-1…`` and
+    ``age1…``. For tests and demonstrations; real keys are better made with ``age-keygen``,
+    kept offline, and only their public key given to the backup host."""
