@@ -122,24 +122,29 @@ pub fn backup_databases(
     if options.with_globals {
         jobs.push(Job::Globals);
     }
-    let outcome = run_jobs(&jobs, options.parallel.max(1), |job| match job {
-        Job::Database(db) => {
-            let name = dump_artifact_name(db);
-            let dump = Dump::new(&name, &options.component);
-            dump_database(&writer, target, db, &server_version, options, &dump).map_err(|e| {
-                Error::Database {
-                    database: (*db).to_string(),
-                    source: Box::new(e),
-                }
-            })
-        }
-        Job::Globals => dump_globals(
-            &writer,
-            target,
-            options,
-            &Dump::new(GLOBALS_ARTIFACT, &options.component),
-        ),
-    });
+    let outcome = run_jobs(
+        &jobs,
+        options.parallel.max(1),
+        "dump worker",
+        |job| match job {
+            Job::Database(db) => {
+                let name = dump_artifact_name(db);
+                let dump = Dump::new(&name, &options.component);
+                dump_database(&writer, target, db, &server_version, options, &dump).map_err(|e| {
+                    Error::Database {
+                        database: (*db).to_string(),
+                        source: Box::new(e),
+                    }
+                })
+            }
+            Job::Globals => dump_globals(
+                &writer,
+                target,
+                options,
+                &Dump::new(GLOBALS_ARTIFACT, &options.component),
+            ),
+        },
+    );
     match outcome {
         // Dropped uncommitted, the writer removes what it wrote (and `prune` whatever a
         // crash left), so no partial set is ever listed.
@@ -179,11 +184,13 @@ enum Job<'a> {
     Globals,
 }
 
-/// Runs `work` over `jobs` with `parallel` threads; after a failure no new job starts. The
-/// error of the first job (in list order) that failed is returned.
-fn run_jobs<J: Sync, T: Send>(
+/// Runs `work` over `jobs` with `parallel` threads named `<what> N`; after a failure no new
+/// job starts. The error of the first job (in list order) that failed is returned; the
+/// results come in list order.
+pub(crate) fn run_jobs<J: Sync, T: Send>(
     jobs: &[J],
     parallel: usize,
+    what: &str,
     work: impl Fn(&J) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {
     let next = AtomicUsize::new(0);
@@ -205,10 +212,10 @@ fn run_jobs<J: Sync, T: Send>(
         let handles = (0..parallel.min(jobs.len()).max(1))
             .map(|n| {
                 std::thread::Builder::new()
-                    .name(format!("dump worker {n}"))
+                    .name(format!("{what} {n}"))
                     .spawn_scoped(s, worker)
                     .map_err(|source| Error::Spawn {
-                        program: "a dump worker thread".to_string(),
+                        program: format!("a {what} thread"),
                         source,
                     })
             })
@@ -218,7 +225,7 @@ fn run_jobs<J: Sync, T: Send>(
             match handle {
                 Ok(h) => results.extend(
                     h.join()
-                        .unwrap_or_else(|_| vec![(usize::MAX, Err(thread_died("a dump worker")))]),
+                        .unwrap_or_else(|_| vec![(usize::MAX, Err(thread_died(what)))]),
                 ),
                 Err(e) => results.push((usize::MAX, Err(e))),
             }
@@ -947,9 +954,9 @@ mod tests {
     #[test]
     fn jobs_stop_after_a_failure_and_report_the_first_in_order() {
         let jobs: Vec<u32> = (0..20).collect();
-        let out = run_jobs(&jobs, 3, |j| Ok(j * 2)).unwrap();
+        let out = run_jobs(&jobs, 3, "worker", |j| Ok(j * 2)).unwrap();
         assert_eq!(out, (0..20).map(|j| j * 2).collect::<Vec<_>>());
-        let e = run_jobs(&jobs, 2, |j| {
+        let e = run_jobs(&jobs, 2, "worker", |j| {
             if *j == 3 {
                 Err(Error::DatabaseNotEmpty {
                     database: "three".into(),

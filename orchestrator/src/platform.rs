@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use continuum_cntmp::{FolderRegistry, Selection};
@@ -18,7 +18,7 @@ use continuum_policy::{FolderPolicyStore, PolicyStore};
 use serde::{Deserialize, Serialize};
 
 use crate::conf::ClusterConf;
-use crate::db::{DbBackupOptions, Dump, dump_database, dump_globals};
+use crate::db::{DbBackupOptions, Dump, dump_database, dump_globals, run_jobs};
 use crate::dconf::redact_secrets;
 use crate::error::{Error, Result};
 use crate::install::{CLUSTER_CONF, collect_installation_files};
@@ -330,7 +330,7 @@ pub fn backup_platform(
         tracker: &tracker,
         registry: registry.as_ref(),
     };
-    let produced = run_parallel(&work, parallel, |w| {
+    let produced = run_jobs(&work, parallel, "backup worker", |w| {
         let name = w.artifact_name();
         tracker.started(&name);
         let begun = Instant::now();
@@ -514,66 +514,6 @@ impl Context<'_> {
         let mut data = Counting::new(file, self.tracker);
         let a = self.writer.add(spec, &mut data)?;
         Ok((a, bytes, Vec::new()))
-    }
-}
-
-/// Runs `work` over `items` with `parallel` threads; after a failure no new item starts. The
-/// error of the first item (in list order) that failed is returned; the results come in list
-/// order.
-fn run_parallel<J: Sync, T: Send>(
-    items: &[J],
-    parallel: usize,
-    work: impl Fn(&J) -> Result<T> + Sync,
-) -> Result<Vec<T>> {
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let worker = || {
-        let mut done = Vec::new();
-        while !failed.load(Ordering::Relaxed) {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(item) = items.get(i) else { break };
-            let result = work(item);
-            if result.is_err() {
-                failed.store(true, Ordering::Relaxed);
-            }
-            done.push((i, result));
-        }
-        done
-    };
-    let mut results: Vec<(usize, Result<T>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..parallel.min(items.len()).max(1))
-            .map(|n| {
-                std::thread::Builder::new()
-                    .name(format!("platform worker {n}"))
-                    .spawn_scoped(s, worker)
-            })
-            .collect();
-        let mut results = Vec::new();
-        for handle in handles {
-            match handle {
-                Ok(h) => match h.join() {
-                    Ok(done) => results.extend(done),
-                    Err(_) => results.push((usize::MAX, Err(worker_died()))),
-                },
-                Err(source) => results.push((
-                    usize::MAX,
-                    Err(Error::Spawn {
-                        program: "a worker thread".to_string(),
-                        source,
-                    }),
-                )),
-            }
-        }
-        results
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
-}
-
-fn worker_died() -> Error {
-    Error::Stream {
-        action: "run a worker".to_string(),
-        source: io::Error::other("the thread panicked"),
     }
 }
 
@@ -1116,10 +1056,13 @@ impl PlatformRestorePlan {
             .items
             .iter()
             .partition(|i| i.artifact == PLATFORM_GLOBALS_ARTIFACT);
-        let mut done = run_parallel(&globals, 1, |i| restore_one(i))?;
-        done.extend(run_parallel(&rest, self.options.parallel.max(1), |i| {
-            restore_one(i)
-        })?);
+        let mut done = run_jobs(&globals, 1, "restore worker", |i| restore_one(i))?;
+        done.extend(run_jobs(
+            &rest,
+            self.options.parallel.max(1),
+            "restore worker",
+            |i| restore_one(i),
+        )?);
         let mut restored = Vec::with_capacity(done.len());
         for (item, note) in done {
             notes.extend(note);
