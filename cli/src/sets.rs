@@ -81,8 +81,8 @@ pub(crate) enum SetsCommand {
         /// Never keep fewer than N sets.
         #[arg(long, default_value_t = 0)]
         min_keep: u32,
-        /// Leave incomplete sets written less than this many seconds ago (they may still be
-        /// being written).
+        /// Leave incomplete sets and temporary files written less than this many seconds ago
+        /// (they may still be being written); older ones, left by a killed writer, are removed.
         #[arg(long, default_value_t = 3600)]
         incomplete_grace: u64,
         /// Apply the rules only to the sets made for this reason (daily, deploy, manual,
@@ -311,10 +311,26 @@ pub(crate) fn run(command: SetsCommand) -> Result<Outcome, Failure> {
                         l.reason.clone(),
                     ]);
                 }
+                for t in &report.temporaries {
+                    rows.push(vec![
+                        t.path.clone(),
+                        "-".to_string(),
+                        if t.remove {
+                            verb.to_string()
+                        } else {
+                            "keep".to_string()
+                        },
+                        t.reason.clone(),
+                    ]);
+                }
                 table(&rows);
                 let removed = report.decisions.iter().filter(|d| !d.keep).count()
                     + report.leftovers.iter().filter(|l| l.remove).count();
-                say!("{verb} {removed} set(s), {}", size(report.removed_bytes));
+                let temporaries = report.temporaries.iter().filter(|t| t.remove).count();
+                say!(
+                    "{verb} {removed} set(s) and {temporaries} temporary file(s), {}",
+                    size(report.removed_bytes)
+                );
             }
             Ok(Outcome::Success)
         }

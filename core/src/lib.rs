@@ -33,11 +33,11 @@ pub use crate::retention::{Decision, RetentionPolicy, decide};
 pub use crate::sets::{
     ArtifactCheck, ArtifactSpec, CATALOG_NAME, CheckStatus, LeftoverDecision, MANIFEST_NAME,
     MAX_MANIFEST_SIZE, PruneOptions, PruneReport, SETS_PREFIX, SetEntry, SetOptions, SetState,
-    SetWriter, VerifyReport, copy_set, create_set_from_files, list_sets, load_catalog,
-    load_manifest, new_set_id, open_artifact, open_artifact_decrypted, producer, prune, scan_sets,
-    verify_set,
+    SetWriter, TemporaryDecision, VerifyReport, copy_set, create_set_from_files, list_sets,
+    load_catalog, load_manifest, new_set_id, open_artifact, open_artifact_decrypted, producer,
+    prune, scan_sets, verify_set,
 };
 pub use crate::store::{
     DynStore, LocalStore, ObjectKey, ObjectMeta, PutOptions, PutResult, S3Options, S3Store,
-    SHA256_METADATA, Secret, Store, StoreOptions, get_bytes, open_store,
+    SHA256_METADATA, Secret, Store, StoreOptions, Temporary, TemporaryKind, get_bytes, open_store,
 };

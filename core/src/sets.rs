@@ -30,7 +30,7 @@ use crate::manifest::{
     validate_set_id,
 };
 use crate::retention::{Decision, RetentionPolicy, decide};
-use crate::store::{DynStore, ObjectKey, PutOptions, Store, get_bytes};
+use crate::store::{DynStore, ObjectKey, PutOptions, Store, Temporary, TemporaryKind, get_bytes};
 
 /// Where sets live in a store.
 pub const SETS_PREFIX: &str = "sets/";
@@ -1030,7 +1030,9 @@ pub struct PruneOptions {
     /// Report without removing anything.
     pub dry_run: bool,
     /// An incomplete set whose newest object is younger than this may still be being
-    /// written, and is left alone.
+    /// written, and is left alone; so is a temporary ([`Store::temporaries`]: a folder
+    /// store's temporary files) written more recently than this. Zero removes them all: use
+    /// it only when no backup is running.
     pub incomplete_grace: Duration,
     /// The time to judge by (now, when unset).
     pub now: Option<Timestamp>,
@@ -1066,6 +1068,22 @@ pub struct LeftoverDecision {
     pub reason: String,
 }
 
+/// What prune decided for a temporary an interrupted write left ([`Store::temporaries`]).
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct TemporaryDecision {
+    /// Where it is in the store.
+    pub path: String,
+    /// What it is.
+    pub kind: TemporaryKind,
+    /// Its size.
+    pub size: u64,
+    /// Removed (or would be, in a dry run).
+    pub remove: bool,
+    /// Why.
+    pub reason: String,
+}
+
 /// The result of [`prune`].
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
@@ -1076,15 +1094,22 @@ pub struct PruneReport {
     pub decisions: Vec<Decision>,
     /// Decisions for incomplete and unreadable sets.
     pub leftovers: Vec<LeftoverDecision>,
+    /// Decisions for what killed writers left that is not an object (a folder store's
+    /// temporary files and the empty folders around them).
+    pub temporaries: Vec<TemporaryDecision>,
     /// Objects removed.
     pub removed_objects: u64,
-    /// Bytes removed (or that would be).
+    /// Temporaries removed.
+    pub removed_temporaries: u64,
+    /// Bytes removed (or that would be), temporaries included.
     pub removed_bytes: u64,
 }
 
-/// Applies a retention policy: removes the committed sets no rule keeps and the incomplete
-/// sets older than the grace period. A committed set loses its manifest first, so a prune
-/// that is interrupted leaves an incomplete set (removed next time), never a damaged one.
+/// Applies a retention policy: removes the committed sets no rule keeps, the incomplete
+/// sets older than the grace period, and then the temporaries older than it (what writers
+/// killed mid-put left: a folder store's temporary files, wherever they are, and the
+/// folders left empty). A committed set loses its manifest first, so a prune that is
+/// interrupted leaves an incomplete set (removed next time), never a damaged one.
 pub fn prune(store: &dyn Store, options: &PruneOptions) -> Result<PruneReport> {
     options.policy.validate()?;
     let now = options.now.unwrap_or_else(Timestamp::now);
@@ -1105,11 +1130,28 @@ pub fn prune(store: &dyn Store, options: &PruneOptions) -> Result<PruneReport> {
         dry_run: options.dry_run,
         decisions,
         leftovers: Vec::new(),
+        temporaries: Vec::new(),
         removed_objects: 0,
+        removed_temporaries: 0,
         removed_bytes: 0,
     };
     let grace = jiff::SignedDuration::try_from(options.incomplete_grace)
         .unwrap_or(jiff::SignedDuration::MAX);
+    // A set still being written may show only old objects while its current artifact
+    // streams into a temporary: the temporaries in a set's folder count as its writes.
+    let mut written_into: BTreeMap<String, Timestamp> = BTreeMap::new();
+    for temporary in store.temporaries()? {
+        if let Some((set_id, _)) = temporary
+            .path
+            .strip_prefix(SETS_PREFIX)
+            .and_then(|rest| rest.split_once('/'))
+        {
+            let newest = written_into
+                .entry(set_id.to_string())
+                .or_insert(temporary.last_modified);
+            *newest = (*newest).max(temporary.last_modified);
+        }
+    }
     for entry in &entries {
         let decision = match &entry.state {
             SetState::Committed { .. } => continue,
@@ -1120,7 +1162,10 @@ pub fn prune(store: &dyn Store, options: &PruneOptions) -> Result<PruneReport> {
                 reason: format!("kept: its manifest cannot be read ({error}); look at it by hand"),
             },
             SetState::Incomplete => {
-                let age = now.duration_since(entry.last_modified);
+                let last_written = written_into
+                    .get(&entry.set_id)
+                    .map_or(entry.last_modified, |t| entry.last_modified.max(*t));
+                let age = now.duration_since(last_written);
                 if age >= grace {
                     LeftoverDecision {
                         set_id: entry.set_id.clone(),
@@ -1169,7 +1214,48 @@ pub fn prune(store: &dyn Store, options: &PruneOptions) -> Result<PruneReport> {
             report.removed_objects += remove_set(store, &set_id)?;
         }
     }
+    // After the sets: removing a set's objects can leave its temporaries alone in a folder.
+    for temporary in store.temporaries()? {
+        let decision = temporary_decision(&temporary, now, grace);
+        if decision.remove {
+            report.removed_bytes += temporary.size;
+            if !options.dry_run {
+                store.remove_temporary(&temporary)?;
+                report.removed_temporaries += 1;
+            }
+        }
+        report.temporaries.push(decision);
+    }
     Ok(report)
+}
+
+fn temporary_decision(
+    temporary: &Temporary,
+    now: Timestamp,
+    grace: jiff::SignedDuration,
+) -> TemporaryDecision {
+    let age = now.duration_since(temporary.last_modified);
+    let remove = age >= grace;
+    let reason = if remove {
+        format!(
+            "{} left by an interrupted write, last written {} ago",
+            temporary.kind,
+            human_duration(age)
+        )
+    } else {
+        format!(
+            "{} written {} ago, within the grace period: a write may still be using it",
+            temporary.kind,
+            human_duration(age)
+        )
+    };
+    TemporaryDecision {
+        path: temporary.path.clone(),
+        kind: temporary.kind,
+        size: temporary.size,
+        remove,
+        reason,
+    }
 }
 
 /// Removes a set: the manifest first, then every other object.

@@ -487,31 +487,25 @@ impl Context<'_> {
         registry: &FolderRegistry,
         name: &str,
     ) -> Result<(Artifact, u64, Vec<String>)> {
-        let temp = tempfile::Builder::new()
-            .prefix(".continuum-job-data-")
-            .suffix(".cntmp")
-            .tempfile()
-            .map_err(|e| continuum_core::Error::io("create", Path::new("a temporary file"), e))?;
+        // An unnamed file: nothing is left behind, even by a killed process.
+        let scratch = Path::new("a temporary file for the job data");
+        let file =
+            tempfile::tempfile().map_err(|e| continuum_core::Error::io("create", scratch, e))?;
         let (objects, _notes) = continuum_cntmp::select(registry, &Selection::everything())?;
-        let file = temp
-            .reopen()
-            .map_err(|e| continuum_core::Error::io("open", temp.path(), e))?;
         let (file, _manifest, bytes) = continuum_cntmp::write_cntmp(
             registry,
             &objects,
             io::BufWriter::with_capacity(1 << 20, file),
             "all",
         )?;
-        file.into_inner()
-            .map_err(|e| continuum_core::Error::io("write", temp.path(), e.into_error()))?
-            .sync_all()
-            .map_err(|e| continuum_core::Error::io("write", temp.path(), e))?;
+        let mut file = file
+            .into_inner()
+            .map_err(|e| continuum_core::Error::io("write", scratch, e.into_error()))?;
+        io::Seek::rewind(&mut file).map_err(|e| continuum_core::Error::io("read", scratch, e))?;
         let fqns = objects.iter().map(|o| o.fqn().clone()).collect();
         let spec = ArtifactSpec::new(DataKind::Job, JOB_DATA_COMPONENT, name)
             .details(ArtifactDetails::Job { fqns });
-        let file = File::open(temp.path())
-            .map_err(|e| continuum_core::Error::io("open", temp.path(), e))?;
-        let mut data = Counting::new(file, self.tracker);
+        let mut data = Counting::new(io::BufReader::with_capacity(1 << 20, file), self.tracker);
         let a = self.writer.add(spec, &mut data)?;
         Ok((a, bytes, Vec::new()))
     }

@@ -6,15 +6,23 @@ use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
-use super::{ObjectKey, ObjectMeta, PutOptions, PutResult, Store};
-use crate::error::{Error, Result};
+use super::{ObjectKey, ObjectMeta, PutOptions, PutResult, Store, Temporary, TemporaryKind};
+use crate::error::{Error, Result, printable};
 use crate::fsutil::{TEMP_MARKER, WriteOptions, write_atomic};
+
+/// The prefix of the staging folders of an unpack (`unpack_tar`), hidden like temporary files.
+const STAGING_MARKER: &str = ".continuum-unpack-";
 
 /// A store in a folder. Each object is a file; keys map to paths below the root.
 ///
 /// A put writes a temporary file in the target folder, fsyncs it, and links it into place
 /// with `link(2)`, which fails when the target exists: creation is atomic and never
 /// overwrites. The folder is fsynced after, so a committed object survives a power cut.
+///
+/// A put killed before its link leaves its temporary file (`.continuum-tmp-…`, beside the
+/// object it was to be) and perhaps folders with nothing else in them: [`Store::list`]
+/// never shows them, [`Store::temporaries`] finds them wherever they are, and
+/// [`prune`](crate::prune) removes those older than its grace period.
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     root: PathBuf,
@@ -35,6 +43,115 @@ impl LocalStore {
         key.as_path().to_path(&self.root)
     }
 
+    /// The path of a temporary's `/`-separated relative path, refusing one that could leave
+    /// the root (through `..` or a symbolic link) or that names the root itself.
+    fn temporary_path(&self, relative: &str) -> Result<PathBuf> {
+        let unsafe_path = |reason| Error::UnsafePath {
+            path: printable(relative),
+            reason,
+        };
+        let mut path = self.root.clone();
+        for segment in relative.split('/') {
+            if segment.is_empty() || segment == "." || segment == ".." || segment.contains('\\') {
+                return Err(unsafe_path("not a relative path inside the store"));
+            }
+            if path != self.root && fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink()) {
+                return Err(unsafe_path("it goes through a symbolic link"));
+            }
+            path.push(segment);
+        }
+        if path == self.root {
+            return Err(unsafe_path("the store's root is not a temporary"));
+        }
+        Ok(path)
+    }
+
+    /// Removes the folders above `path` that are left empty, up to (not including) the root.
+    fn remove_empty_parents(&self, path: &Path) {
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            if d == self.root || !d.starts_with(&self.root) || fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+
+    /// Walks `dir` (relative path `rel`), adding the temporaries found to `out`. Says whether
+    /// the folder holds anything but empty folders, and the newest time in it.
+    fn scan_temporaries(
+        &self,
+        dir: &Path,
+        rel: &str,
+        out: &mut Vec<Temporary>,
+    ) -> Result<(bool, Timestamp)> {
+        let mut newest = fs::symlink_metadata(dir).map_or(Timestamp::UNIX_EPOCH, |m| mtime(&m));
+        let entries = match fs::read_dir(dir) {
+            Ok(e) => e,
+            // Gone meanwhile (removed by a delete): nothing to report, nothing to remove.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((true, newest)),
+            Err(e) => return Err(Error::io("list", dir, e)),
+        };
+        let mut holds = false;
+        let mut empty = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io("list", dir, e))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                // Not ours (keys are UTF-8), and not to be removed.
+                holds = true;
+                continue;
+            };
+            let path = entry.path();
+            let child = if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let md = match fs::symlink_metadata(&path) {
+                Ok(md) => md,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io("stat", &path, e)),
+            };
+            holds |= !md.is_dir() || name.starts_with(STAGING_MARKER);
+            if name.starts_with(TEMP_MARKER) && md.is_file() {
+                out.push(Temporary {
+                    path: child,
+                    kind: TemporaryKind::File,
+                    size: md.len(),
+                    last_modified: mtime(&md),
+                });
+            } else if name.starts_with(STAGING_MARKER) && md.is_dir() {
+                let (size, last_modified) = tree_size(&path, mtime(&md));
+                out.push(Temporary {
+                    path: child,
+                    kind: TemporaryKind::StagingFolder,
+                    size,
+                    last_modified,
+                });
+            } else if md.is_dir() {
+                let (child_holds, child_newest) = self.scan_temporaries(&path, &child, out)?;
+                if child_holds {
+                    holds = true;
+                } else {
+                    newest = newest.max(child_newest);
+                    empty.push(Temporary {
+                        path: child,
+                        kind: TemporaryKind::EmptyFolder,
+                        size: 0,
+                        last_modified: child_newest,
+                    });
+                }
+            }
+        }
+        // A folder holding only empty folders is reported whole by its parent (the root,
+        // never reported, reports its own).
+        if holds || rel.is_empty() {
+            out.extend(empty);
+        }
+        Ok((holds, newest))
+    }
+
     fn not_found(&self, key: &ObjectKey) -> Error {
         Error::NotFound {
             key: key.to_string(),
@@ -43,17 +160,64 @@ impl LocalStore {
     }
 }
 
-fn meta_of(key: String, md: &fs::Metadata) -> ObjectMeta {
-    let last_modified = md
-        .modified()
+fn mtime(md: &fs::Metadata) -> Timestamp {
+    md.modified()
         .ok()
         .and_then(|t| Timestamp::try_from(t).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH);
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn meta_of(key: String, md: &fs::Metadata) -> ObjectMeta {
     ObjectMeta {
         key,
         size: md.len(),
-        last_modified,
+        last_modified: mtime(md),
         sha256: None,
+    }
+}
+
+/// The bytes of the files below `dir` and the newest time in it (best effort: what cannot
+/// be read counts for nothing).
+fn tree_size(dir: &Path, mut newest: Timestamp) -> (u64, Timestamp) {
+    let mut size = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(md) = fs::symlink_metadata(entry.path()) else {
+                continue;
+            };
+            newest = newest.max(mtime(&md));
+            if md.is_dir() {
+                stack.push(entry.path());
+            } else {
+                size += md.len();
+            }
+        }
+    }
+    (size, newest)
+}
+
+/// Removes a tree of empty folders, deepest first; what holds anything stays.
+fn remove_empty_tree(dir: &Path) -> Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("list", dir, e)),
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            remove_empty_tree(&entry.path())?;
+        }
+    }
+    match fs::remove_dir(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        // Something was written into it meanwhile: not empty any more, and not ours to remove.
+        Err(_) if fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) => Ok(()),
+        Err(e) => Err(Error::io("remove", dir, e)),
     }
 }
 
@@ -170,14 +334,48 @@ impl Store for LocalStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(Error::io("delete", path, e)),
         }
-        // Remove folders the delete left empty, up to (not including) the root.
-        let mut dir = path.parent();
-        while let Some(d) = dir {
-            if d == self.root || !d.starts_with(&self.root) || fs::remove_dir(d).is_err() {
-                break;
-            }
-            dir = d.parent();
+        self.remove_empty_parents(&path);
+        Ok(())
+    }
+
+    fn temporaries(&self) -> Result<Vec<Temporary>> {
+        if !self.root.is_dir() {
+            return Ok(Vec::new());
         }
+        let mut out = Vec::new();
+        self.scan_temporaries(&self.root, "", &mut out)?;
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    fn remove_temporary(&self, temporary: &Temporary) -> Result<()> {
+        let path = self.temporary_path(&temporary.path)?;
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let refuse = |reason| Error::UnsafePath {
+            path: printable(&temporary.path),
+            reason,
+        };
+        let removed = match temporary.kind {
+            TemporaryKind::File if name.starts_with(TEMP_MARKER) => fs::remove_file(&path),
+            TemporaryKind::StagingFolder if name.starts_with(STAGING_MARKER) => {
+                fs::remove_dir_all(&path)
+            }
+            // Only empty folders go, whatever the name.
+            TemporaryKind::EmptyFolder => {
+                remove_empty_tree(&path)?;
+                Ok(())
+            }
+            _ => return Err(refuse("not the name of a temporary")),
+        };
+        match removed {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("remove", path, e)),
+        }
+        self.remove_empty_parents(&path);
         Ok(())
     }
 }

@@ -131,6 +131,69 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Deletes an object; deleting a missing object is not an error.
     fn delete(&self, key: &ObjectKey) -> Result<()>;
+
+    /// What interrupted writes left in the store that is not an object: `list` never shows
+    /// it, and nothing else removes it. A folder store's temporary files (a put killed
+    /// before its link into place), staging folders, and the folders they left empty.
+    /// [`prune`](crate::prune) removes those older than its grace period.
+    ///
+    /// The default, for backends whose writes leave nothing behind, is none. S3 keeps the
+    /// parts of an interrupted multipart upload out of sight (and bills them); the S3 API
+    /// `object_store` offers cannot list them, so they are left to the bucket's lifecycle
+    /// rule `AbortIncompleteMultipartUpload` (a failed put, as opposed to a killed one,
+    /// aborts its upload itself).
+    fn temporaries(&self) -> Result<Vec<Temporary>> {
+        Ok(Vec::new())
+    }
+
+    /// Removes one of [`Store::temporaries`]; one already gone is not an error. Refuses
+    /// anything that is not a temporary of this store.
+    fn remove_temporary(&self, temporary: &Temporary) -> Result<()> {
+        Err(Error::InvalidInput {
+            what: "temporary",
+            value: temporary.path.clone(),
+            reason: format!("the store {} keeps no temporaries", self.url()),
+        })
+    }
+}
+
+/// Something an interrupted write left in a store: never an object, invisible to
+/// [`Store::list`]. See [`Store::temporaries`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Temporary {
+    /// Where it is, relative to the store's root, `/`-separated.
+    pub path: String,
+    /// What it is.
+    pub kind: TemporaryKind,
+    /// Bytes it holds.
+    pub size: u64,
+    /// When it was last written (for a folder, the newest time in it).
+    pub last_modified: Timestamp,
+}
+
+/// What kind of [`Temporary`] it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TemporaryKind {
+    /// A file a put was writing before linking it into place (`.continuum-tmp-…`).
+    File,
+    /// A folder an unpack was filling before renaming it into place (`.continuum-unpack-…`).
+    StagingFolder,
+    /// A folder that holds no object and no temporary (only empty folders, if anything):
+    /// made by a put killed before it wrote, or left by the removal of what it held.
+    EmptyFolder,
+}
+
+impl fmt::Display for TemporaryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::File => "temporary file",
+            Self::StagingFolder => "staging folder",
+            Self::EmptyFolder => "empty folder",
+        })
+    }
 }
 
 /// A shared store handle.
