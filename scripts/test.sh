@@ -18,4 +18,6 @@ echo "== cargo test"
 cargo test --workspace
 echo "== python"
 bash bindings/python/run-tests.sh
+echo "== C"
+bash bindings/c/run-tests.sh
 echo "== all tests passed"
