@@ -18,6 +18,8 @@ echo "== cargo test"
 cargo test --workspace
 echo "== python"
 bash bindings/python/run-tests.sh
+echo "== uniffi (Python, Ruby; Kotlin and Swift generated)"
+bash bindings/uniffi/run-tests.sh
 echo "== C"
 bash bindings/c/run-tests.sh
 echo "== all tests passed"
