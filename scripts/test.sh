@@ -22,4 +22,6 @@ echo "== uniffi (Python, Ruby; Kotlin and Swift generated)"
 bash bindings/uniffi/run-tests.sh
 echo "== C"
 bash bindings/c/run-tests.sh
+echo "== Go"
+bash bindings/go/run-tests.sh
 echo "== all tests passed"

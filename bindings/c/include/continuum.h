@@ -127,7 +127,7 @@ const char *continuum_version(void);
 
 /**
  * The message of the last call on this thread that failed, or `NULL` when the last call
- * succeeded (or none was made yet). UTF-8, one line, never holding a password or a key.
+ * succeeded (or none was made yet). UTF-8, one line (a policy error adds its diagnostics on the lines after), never holding a password or a key.
  *
  * The string belongs to the library: do not free it. It stays valid until the next call of
  * a function of this header that returns a status, on the same thread. (In Go, lock the
@@ -431,7 +431,7 @@ ContinuumStatus continuum_platform_restore(const struct ContinuumStore *store,
  * - `text`: the document.
  * - `file_name`: the name diagnostics give it (`quotas.pol`), or `NULL` for `<text>`.
  * - `out_json`: on success, a JSON array of the warnings: `[{"severity": "warning",
- *   "message", "file", "line", "column", "source_line", "width", "help"}]`, owned by the
+ *   "message", "file", "line", "column", "source_line", "caret", "width", "help"}]`, owned by the
  *   caller.
  *
  * A document with errors is `CONTINUUM_STATUS_POLICY`; the errors (and warnings) are the
@@ -546,7 +546,7 @@ void continuum_store_free(struct ContinuumStore *store);
 ContinuumStatus continuum_store_url(const struct ContinuumStore *store, char **out_url);
 
 /**
- * Every committed backup set of a store, oldest first.
+ * Every committed backup set of a store, newest first.
  *
  * - `out_json`: on success, a JSON array of set manifests (`docs/schemas/manifest.schema.json`:
  *   `set_id`, `created_at`, `producer`, `cluster_name`, `reason`, `artifacts` …), owned by

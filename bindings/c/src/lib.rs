@@ -49,7 +49,7 @@ pub extern "C" fn continuum_version() -> *const c_char {
 }
 
 /// The message of the last call on this thread that failed, or `NULL` when the last call
-/// succeeded (or none was made yet). UTF-8, one line, never holding a password or a key.
+/// succeeded (or none was made yet). UTF-8, one line (a policy error adds its diagnostics on the lines after), never holding a password or a key.
 ///
 /// The string belongs to the library: do not free it. It stays valid until the next call of
 /// a function of this header that returns a status, on the same thread. (In Go, lock the

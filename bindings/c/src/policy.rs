@@ -16,7 +16,7 @@ const DEFAULT_NAME: &str = "<text>";
 /// - `text`: the document.
 /// - `file_name`: the name diagnostics give it (`quotas.pol`), or `NULL` for `<text>`.
 /// - `out_json`: on success, a JSON array of the warnings: `[{"severity": "warning",
-///   "message", "file", "line", "column", "source_line", "width", "help"}]`, owned by the
+///   "message", "file", "line", "column", "source_line", "caret", "width", "help"}]`, owned by the
 ///   caller.
 ///
 /// A document with errors is `CONTINUUM_STATUS_POLICY`; the errors (and warnings) are the

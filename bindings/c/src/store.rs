@@ -140,7 +140,7 @@ pub unsafe extern "C" fn continuum_store_url(
     })
 }
 
-/// Every committed backup set of a store, oldest first.
+/// Every committed backup set of a store, newest first.
 ///
 /// - `out_json`: on success, a JSON array of set manifests (`docs/schemas/manifest.schema.json`:
 ///   `set_id`, `created_at`, `producer`, `cluster_name`, `reason`, `artifacts` …), owned by

@@ -1,0 +1,3 @@
+module continuum.example/continuum
+
+go 1.19
