@@ -69,7 +69,13 @@ enum Command {
 #[derive(Debug, Clone, Args)]
 struct S3Args {
     /// S3 endpoint URL, for S3-compatible servers (`http://127.0.0.1:9000`).
-    #[arg(long, env = "CONTINUUM_S3_ENDPOINT", global = true)]
+    // The variable's value is not shown in `--help`: a URL may hold credentials.
+    #[arg(
+        long,
+        env = "CONTINUUM_S3_ENDPOINT",
+        hide_env_values = true,
+        global = true
+    )]
     pub(crate) s3_endpoint: Option<String>,
     /// S3 region.
     #[arg(long, global = true)]

@@ -72,6 +72,17 @@ pub fn open_store(url: &str, options: &StoreOptions) -> Result<DynStore> {
                 }
             }
         }
+        if let Some(endpoint) = &s3.endpoint {
+            // An endpoint's own `user:password@` would reach the client's errors and Debug.
+            let holds_credentials = url::Url::parse(endpoint)
+                .map(|e| !e.username().is_empty() || e.password().is_some())
+                .map_err(|e| invalid(&format!("the S3 endpoint is not a URL: {e}")))?;
+            if holds_credentials {
+                return Err(invalid(
+                    "credentials are not allowed in the S3 endpoint; use the S3 options or AWS_* variables",
+                ));
+            }
+        }
         return Ok(Arc::new(S3Store::open(&bucket, &prefix, &s3)?));
     }
     if let Some((scheme, _)) = url.split_once("://") {
@@ -90,23 +101,51 @@ fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-/// Drops any `user:password@` part of a URL before it is shown.
+/// Drops any `user:password@` part of a URL (up to its last `@`: a password may hold one)
+/// and the values of its query before it is shown.
 fn redact_userinfo(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!(
-                "{}://***@{}",
-                url.get(..scheme_end).unwrap_or_default(),
-                url.get(at + 1..).unwrap_or_default()
-            )
-        }
+    let without_userinfo = match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => format!(
+            "{}://***@{}",
+            url.get(..scheme_end).unwrap_or_default(),
+            url.get(at + 1..).unwrap_or_default()
+        ),
         _ => url.to_string(),
+    };
+    match without_userinfo.split_once('?') {
+        Some((base, query)) => {
+            let keys: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) => format!("{key}=***"),
+                    None => pair.to_string(),
+                })
+                .collect();
+            format!("{base}?{}", keys.join("&"))
+        }
+        None => without_userinfo,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_urls_hold_no_credentials_nor_query_values() {
+        assert_eq!(
+            redact_userinfo("s3://KEY:se@cr?et@bucket/p?region=x&secret_access_key=SECRET"),
+            "s3://***@bucket/p?region=***&secret_access_key=***"
+        );
+        let o = StoreOptions::default();
+        let e = open_store("s3://b/p?aws_secret=TOPSECRET", &o).unwrap_err();
+        assert!(!e.to_string().contains("TOPSECRET"), "{e}");
+        let e = open_store("s3://b/p?endpoint=http://AK:S3CRET%2Fx@127.0.0.1:9", &o).unwrap_err();
+        assert!(
+            !e.to_string().contains("S3CRET") && e.to_string().contains("endpoint"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn folder_urls() {
