@@ -242,6 +242,7 @@ type PruneReport struct {
 	Decisions          []PruneDecision     `json:"decisions"` // per committed set, newest first
 	Leftovers          []LeftoverDecision  `json:"leftovers"` // incomplete and unreadable sets
 	Temporaries        []TemporaryDecision `json:"temporaries"`
+	StaleLeases        []string            `json:"stale_leases"` // lease objects left in committed sets
 	RemovedObjects     uint64              `json:"removed_objects"`
 	RemovedTemporaries uint64              `json:"removed_temporaries"`
 	RemovedBytes       uint64              `json:"removed_bytes"`
@@ -261,6 +262,9 @@ type LeftoverDecision struct {
 	Objects int    `json:"objects"`
 	Remove  bool   `json:"remove"`
 	Reason  string `json:"reason"`
+	// Lease is the set's lease when it has one ({"state": "live"|"changing"|"expired", …}):
+	// a live one is why an incomplete set is kept.
+	Lease json.RawMessage `json:"lease,omitempty"`
 }
 
 // TemporaryDecision is the decision for what a killed writer left.

@@ -2259,9 +2259,6 @@ fn debug_renderings(i: DebugInputs<'_>) -> Vec<(String, String)> {
 /// and an endpoint URL holding `KEY:SECRET@` (given as `--s3-endpoint`, as
 /// `CONTINUUM_S3_ENDPOINT` or as `?endpoint=`). Each must be refused without being shown.
 #[test]
-#[ignore = "known leaks in core/src/store/url.rs and core/src/store/s3.rs (not this test's to fix): \
-            the shown URL keeps what follows the first `@` and the query's values, and an \
-            endpoint's `KEY:SECRET@` reaches the S3 client's error messages"]
 fn store_urls_holding_credentials_are_refused_without_echoing() {
     let mut secrets = Secrets::new("AGE-SECRET-KEY-1NOTUSEDHERE");
     let at_secret = "url@LEAK+secret+4Rw7Qz";

@@ -272,8 +272,8 @@ fn killed_upload_to_s3_leaves_no_visible_object() {
         ("AWS_REGION", "us-east-1"),
     ];
     let extra = ["--s3-endpoint", endpoint.as_str(), "--s3-path-style"];
-    killed_upload_leaves_nothing(&url, &extra, &envs, || {
-        // ask the server directly, not through our own listing
+    // ask the server directly, not through our own listing
+    let all = || {
         let store =
             continuum_core::S3Store::open(&bucket, "", &continuum_testkit::s3_options(&endpoint))
                 .unwrap();
@@ -281,6 +281,31 @@ fn killed_upload_to_s3_leaves_no_visible_object() {
             .unwrap()
             .into_iter()
             .map(|m| m.key)
+            .collect::<Vec<String>>()
+    };
+    // The killed writer's lease on its set stays (`sets/<id>/lease/…`, as a crash leaves
+    // it): no content.
+    killed_upload_leaves_nothing(&url, &extra, &envs, || {
+        all()
+            .into_iter()
+            .filter(|k| k.split('/').nth(3) != Some("lease"))
             .collect()
     });
+    // Its process gone, prune removes it.
+    let o = bin()
+        .args([
+            "sets",
+            "prune",
+            &url,
+            "--keep-last",
+            "5",
+            "--incomplete-grace",
+            "0",
+        ])
+        .args(extra)
+        .envs(envs)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(all(), Vec::<String>::new());
 }

@@ -25,13 +25,19 @@ pub const CNTMP_FORMAT: &str = "continuum-cntmp";
 pub const CNTMP_FORMAT_VERSION: u64 = 1;
 /// The manifest's entry name.
 pub const MANIFEST_ENTRY: &str = "manifest.json";
-/// The largest manifest read.
-const MAX_MANIFEST: u64 = 256 << 20;
+/// The largest manifest read (and JSON entry of a legacy file).
+const MAX_MANIFEST: u64 = 64 << 20;
+/// The most JSON values (arrays, objects, keys and scalars) the JSON of one file may hold: a
+/// JSON tree takes 32 to 80 bytes a value, so 16 MB of `0,` — deflated to 16 KB — would take
+/// gigabytes once parsed (and copied on the way to the registry). A million values is some
+/// 25,000 objects.
+const MAX_JSON_VALUES: usize = 1 << 20;
 const CHUNK: usize = 1 << 20;
 
 /// A resource as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "an object with a resource's `entry`, `sha256`, `length` and `compression`")]
 pub struct ResourceRef {
     /// The ZIP entry holding it.
     pub entry: String,
@@ -46,6 +52,7 @@ pub struct ResourceRef {
 /// An object as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "an object with an object's `kind`, `fqn` and `metadata`")]
 pub struct ManifestObject {
     /// Its kind.
     pub kind: ObjectKind,
@@ -73,6 +80,7 @@ impl CntmpManifest {
 /// The manifest of a cntmp file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "a cntmp manifest object")]
 pub struct CntmpManifest {
     /// Always [`CNTMP_FORMAT`].
     pub format: String,
@@ -95,7 +103,50 @@ fn entry_options(length: u64) -> SimpleFileOptions {
 fn zip_error(file: &str, e: impl std::fmt::Display) -> Error {
     Error::NotAZip {
         file: file.to_string(),
-        message: e.to_string(),
+        message: zip_message(&e.to_string()),
+    }
+}
+
+/// The ZIP layer's message, without the names of its Rust types: "Unexpected end of
+/// zip::format::blocks::Zip32CDEBlock" says that the file ends inside a record.
+fn zip_message(message: &str) -> String {
+    message
+        .split(' ')
+        .map(|word| {
+            if word.contains("::") {
+                "ZIP record"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(
+            "Unexpected end of ZIP record",
+            "the file ends inside a ZIP record (cut short?)",
+        )
+}
+
+/// The ZIP layer could not open one entry (a damaged local header, an unsupported feature).
+fn entry_error(file: &str, entry: &str, e: impl std::fmt::Display) -> Error {
+    Error::BadEntry {
+        file: file.to_string(),
+        entry: shown_name(entry),
+        reason: zip_message(&e.to_string()),
+    }
+}
+
+/// An entry name as a message shows it: control characters escaped, cut after 200
+/// characters (a ZIP name may be 64 KiB long).
+fn shown_name(name: &str) -> String {
+    let escaped = name.escape_default().to_string();
+    match escaped.char_indices().nth(200) {
+        Some((cut, _)) => format!(
+            "{}… ({} bytes)",
+            escaped.get(..cut).unwrap_or_default(),
+            name.len()
+        ),
+        None => escaped,
     }
 }
 
@@ -326,9 +377,17 @@ impl CntmpReader {
             let raw = String::from_utf8_lossy(f.name_raw()).into_owned();
             let bad = |reason: String| Error::BadEntry {
                 file: name.clone(),
-                entry: raw.escape_default().to_string(),
+                entry: shown_name(&raw),
                 reason,
             };
+            // The platform's names are ASCII; any other byte would be read as UTF-8 here and
+            // as CP437 by the ZIP layer, which then finds no entry of the name we use.
+            if std::str::from_utf8(f.name_raw()).is_err() {
+                return Err(bad("its name is not UTF-8".to_string()));
+            }
+            if f.encrypted() {
+                return Err(bad("encrypted entries are not supported".to_string()));
+            }
             let path = MemberPath::parse(&raw).map_err(|e| bad(e.to_string()))?;
             if path.as_str() != raw {
                 return Err(bad("entry names must be plain relative paths".to_string()));
@@ -418,7 +477,7 @@ impl CntmpReader {
         let mut f = self
             .archive
             .by_name(entry)
-            .map_err(|e| zip_error(&self.name, e))?;
+            .map_err(|e| entry_error(&self.name, entry, e))?;
         let mut out = Vec::new();
         let mut limited = LimitedReader::new(&mut f, limit, entry);
         limited
@@ -436,7 +495,14 @@ impl CntmpReader {
 
     fn read_manifest(&mut self) -> Result<()> {
         let bytes = self.read_entry_bytes(MANIFEST_ENTRY, MAX_MANIFEST)?;
+        let values = json_values(&bytes);
+        if values > MAX_JSON_VALUES {
+            return Err(self.bad_manifest(format!(
+                "it holds {values} JSON values, more than the {MAX_JSON_VALUES} a manifest may hold"
+            )));
+        }
         #[derive(Deserialize)]
+        #[serde(expecting = "a cntmp manifest object")]
         struct Probe {
             format: Option<String>,
             format_version: Option<u64>,
@@ -486,14 +552,15 @@ impl CntmpReader {
             }
             for r in &mo.resources {
                 if !is_resource_entry(&r.entry) {
-                    return Err(
-                        self.bad_manifest(format!("`{}` is not a resource entry name", r.entry))
-                    );
+                    return Err(self.bad_manifest(format!(
+                        "`{}` is not a resource entry name",
+                        shown_name(&r.entry)
+                    )));
                 }
                 let Some(size) = self.entry_size(&r.entry) else {
                     return Err(Error::BadEntry {
                         file: self.name.clone(),
-                        entry: r.entry.clone(),
+                        entry: shown_name(&r.entry),
                         reason: "the manifest lists it but the file does not hold it".to_string(),
                     });
                 };
@@ -551,7 +618,7 @@ impl CntmpReader {
             let mut f = self
                 .archive
                 .by_name(entry)
-                .map_err(|e| zip_error(&self.name, e))?;
+                .map_err(|e| entry_error(&self.name, entry, e))?;
             let mut hashing = continuum_core::HashingReader::new(LimitedReader::new(
                 &mut f,
                 *size,
@@ -579,8 +646,19 @@ impl CntmpReader {
         }
         // Metadata from any JSON entry that is an object of the API.
         let mut found: Vec<Object> = Vec::new();
+        let mut values = 0usize;
         for entry in &json_entries {
             let bytes = self.read_entry_bytes(entry, MAX_MANIFEST)?;
+            values = values.saturating_add(json_values(&bytes));
+            if values > MAX_JSON_VALUES {
+                return Err(Error::BadEntry {
+                    file: self.name.clone(),
+                    entry: shown_name(entry),
+                    reason: format!(
+                        "the JSON entries hold more than the {MAX_JSON_VALUES} values a file may hold"
+                    ),
+                });
+            }
             let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
                 self.notes.push(format!("`{entry}` is not JSON; ignored"));
                 continue;
@@ -685,7 +763,7 @@ impl CntmpReader {
         let file = self
             .archive
             .by_name(&r.entry)
-            .map_err(|e| zip_error(&name, e))?;
+            .map_err(|e| entry_error(&name, &r.entry, e))?;
         Ok(CheckedEntry {
             inner: LimitedReader::new(file, r.length, r.entry.as_str()),
             hasher: continuum_core::Hasher::new(),
@@ -706,7 +784,7 @@ impl CntmpReader {
         let file = self
             .archive
             .by_name(&r.entry)
-            .map_err(|e| zip_error(&name, e))?;
+            .map_err(|e| entry_error(&name, &r.entry, e))?;
         let limited = LimitedReader::new(file, r.length, r.entry.as_str());
         Ok(NamedErrors {
             inner: limited,
@@ -733,6 +811,25 @@ impl CntmpReader {
     }
 }
 
+/// Counts the values of a JSON text without parsing it (an upper bound for valid JSON: every
+/// `{`, `[`, `,` and `:` outside strings, plus one), so that a tree is built only for text
+/// of a bounded number of values.
+fn json_values(bytes: &[u8]) -> usize {
+    let (mut count, mut in_string, mut escaped) = (1usize, false, false);
+    for &b in bytes {
+        match (in_string, escaped, b) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (true, false, _) => {}
+            (false, _, b'"') => in_string = true,
+            (false, _, b'{' | b'[' | b',' | b':') => count += 1,
+            (false, _, _) => {}
+        }
+    }
+    count
+}
+
 /// Legacy metadata may carry the API's resource list with sha1 digests only: those are
 /// dropped (the resources are taken from the entries).
 fn legacy_metadata(mut value: Value) -> Value {
@@ -743,8 +840,23 @@ fn legacy_metadata(mut value: Value) -> Value {
     value
 }
 
+/// serde_json's message, with what it repeats of the document (unknown names and variants)
+/// escaped and cut: a hostile manifest could put an escape sequence or megabytes there.
 fn json_message(e: &serde_json::Error) -> String {
-    format!("{e}")
+    let full = e.to_string();
+    let (text, place) = full.split_at(full.rfind(" at line ").unwrap_or(full.len()));
+    let mut shown = String::new();
+    for c in text.chars().take(400) {
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    if text.chars().nth(400).is_some() {
+        shown.push('…');
+    }
+    shown + place
 }
 
 /// A resource entry read with its length and SHA-256 checked.
@@ -819,6 +931,29 @@ impl<R: Read> Read for NamedErrors<R> {
                     actual: e.to_string(),
                 }),
             })
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    #[test]
+    fn zip_messages_name_no_rust_type() {
+        assert_eq!(
+            super::zip_message(
+                "invalid Zip archive: Unexpected end of zip::format::blocks::Zip32CDEBlock"
+            ),
+            "invalid Zip archive: the file ends inside a ZIP record (cut short?)"
+        );
+        assert_eq!(super::zip_message("Invalid checksum"), "Invalid checksum");
+    }
+
+    #[test]
+    fn counts_json_values_outside_strings() {
+        assert_eq!(super::json_values(b"0"), 1);
+        assert_eq!(super::json_values(b"[0,0,0]"), 4);
+        assert_eq!(super::json_values(br#"{"a":[1,2],"b,:[{":"\",{"}"#), 7);
+        let bomb = format!("[{}0]", "0,".repeat(1 << 21));
+        assert!(super::json_values(bomb.as_bytes()) > super::MAX_JSON_VALUES);
     }
 }
 

@@ -14,6 +14,7 @@ pub type Extra = BTreeMap<String, Value>;
 
 /// What a package depends on or provides: `{type, name}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(expecting = "an object with a dependency's `type` and `name`")]
 pub struct Dependency {
     /// `os`, `package`, `file` or `runtime`.
     #[serde(rename = "type")]
@@ -47,6 +48,7 @@ impl fmt::Display for Dependency {
 
 /// A package's binary resource (one layer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(expecting = "an object with a resource's `digest` and `length`")]
 pub struct PackageResource {
     /// The resource's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,6 +64,7 @@ pub struct PackageResource {
 
 /// A package: resources (layers), what it depends on and provides, its environment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "a package object")]
 pub struct Package {
     /// `package::/ns::name`.
     pub fqn: Fqn,
@@ -93,6 +96,7 @@ pub struct Package {
 
 /// A package a job uses (by id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(expecting = "an object with a package's `uuid`")]
 pub struct PackageInfo {
     /// The package's id.
     pub uuid: String,
@@ -103,6 +107,7 @@ pub struct PackageInfo {
 
 /// A job: packages, processes, ports and routes, resources, tags.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "a job object")]
 pub struct Job {
     /// `job::/ns::name`.
     pub fqn: Fqn,
@@ -125,6 +130,7 @@ pub struct Job {
 
 /// A stager job of a pipeline (by id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(expecting = "a stager job object")]
 pub struct StagerJob {
     /// The stager job's id.
     pub uuid: String,
@@ -132,6 +138,7 @@ pub struct StagerJob {
 
 /// A staging pipeline: the stager jobs that stage packages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "a staging pipeline object")]
 pub struct StagingPipeline {
     /// `stagpipe::/ns::name`.
     pub fqn: Fqn,
@@ -151,6 +158,7 @@ pub struct StagingPipeline {
 
 /// Any other object kept as the API gives it (services, providers, bindings), with its FQN.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "an object with an `fqn`")]
 pub struct Other {
     /// Its FQN.
     pub fqn: Fqn,

@@ -32,7 +32,7 @@ impl MemberPath {
     /// Parses and normalizes (`./a/b` → `a/b`; a trailing `/` of a directory is dropped).
     pub fn parse(raw: &str) -> Result<Self> {
         let refuse = |reason| Error::UnsafePath {
-            path: printable(raw),
+            path: shown_path(raw),
             reason,
         };
         if raw.len() > MAX_PATH_LEN {
@@ -98,7 +98,7 @@ impl MemberPath {
     /// tell where `q/..` leads when `q` is itself a link.
     fn resolve_link_among(&self, target: &str, links: &BTreeSet<String>) -> Result<Self> {
         let refuse = |reason| Error::UnsafePath {
-            path: format!("{} -> {}", printable(&self.0), printable(target)),
+            path: format!("{} -> {}", shown_path(&self.0), shown_path(target)),
             reason,
         };
         if target.starts_with('/') {
@@ -135,6 +135,20 @@ impl MemberPath {
             return Err(refuse("link target is the archive root"));
         }
         Ok(Self(stack.join("/")))
+    }
+}
+
+/// A refused path as a message shows it: control characters escaped, cut after 200
+/// characters (a hostile path may be megabytes long).
+fn shown_path(raw: &str) -> String {
+    let text = printable(raw);
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => format!(
+            "{}… ({} bytes)",
+            text.get(..cut).unwrap_or_default(),
+            raw.len()
+        ),
+        None => text,
     }
 }
 
@@ -261,6 +275,87 @@ impl<R: Read> Read for LimitedReader<R> {
             .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         let n = self.inner.read(buf.get_mut(..max).unwrap_or_default())?;
         self.remaining -= n as u64;
+        Ok(n)
+    }
+}
+
+/// The most a tar reader may read on its own before it hands out an entry: the header
+/// blocks, GNU long names and links, PAX records and sparse maps, and what is left of the
+/// entry before (its padding). The tar library reads long names and PAX records whole into
+/// memory, whatever size their header declares, so without a bound a small compressed
+/// archive could make it allocate gigabytes.
+pub const MAX_TAR_HEADER_BYTES: u64 = 1 << 20;
+
+/// A reader under a tar archive that fails once the archive reads more than
+/// [`MAX_TAR_HEADER_BYTES`] while its caller waits for the next entry; see
+/// [`guard_tar_headers`].
+#[derive(Debug)]
+pub struct TarHeaderGuard<R> {
+    inner: R,
+    budget: TarHeaderBudget,
+}
+
+/// The other half of [`guard_tar_headers`]: arms the bound around each call for the next
+/// entry.
+#[derive(Debug, Clone)]
+pub struct TarHeaderBudget {
+    /// Bytes still allowed, or [`UNARMED`] while the caller reads an entry's content.
+    remaining: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    name: std::sync::Arc<str>,
+}
+
+const UNARMED: u64 = u64::MAX;
+
+/// Wraps the reader a `tar::Archive` reads from; `name` names the archive in the error.
+/// Ask for every entry through [`TarHeaderBudget::next_entry`].
+pub fn guard_tar_headers<R: Read>(
+    inner: R,
+    name: impl Into<String>,
+) -> (TarHeaderGuard<R>, TarHeaderBudget) {
+    let budget = TarHeaderBudget {
+        remaining: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(UNARMED)),
+        name: name.into().into(),
+    };
+    let guard = TarHeaderGuard {
+        inner,
+        budget: budget.clone(),
+    };
+    (guard, budget)
+}
+
+impl TarHeaderBudget {
+    /// Runs `next` (the entries iterator's `next`) with at most [`MAX_TAR_HEADER_BYTES`] read.
+    pub fn next_entry<T>(&self, next: impl FnOnce() -> T) -> T {
+        use std::sync::atomic::Ordering;
+        self.remaining
+            .store(MAX_TAR_HEADER_BYTES, Ordering::Relaxed);
+        let entry = next();
+        self.remaining.store(UNARMED, Ordering::Relaxed);
+        entry
+    }
+}
+
+impl<R: Read> Read for TarHeaderGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::sync::atomic::Ordering;
+        let remaining = self.budget.remaining.load(Ordering::Relaxed);
+        if remaining == UNARMED {
+            return self.inner.read(buf);
+        }
+        if remaining == 0 && !buf.is_empty() {
+            return Err(io::Error::other(Error::LimitExceeded {
+                entry: format!("{} (tar headers before an entry)", self.budget.name),
+                limit: MAX_TAR_HEADER_BYTES,
+                unit: "bytes",
+            }));
+        }
+        let max = buf
+            .len()
+            .min(usize::try_from(remaining).unwrap_or(usize::MAX));
+        let n = self.inner.read(buf.get_mut(..max).unwrap_or_default())?;
+        self.budget
+            .remaining
+            .store(remaining.saturating_sub(n as u64), Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -398,16 +493,17 @@ fn unpack_into(
 ) -> Result<UnpackReport> {
     let (_, plain) = decompress(reader).map_err(|e| Error::io("read", root, e))?;
     let total = LimitedReader::new(plain, limits.max_total_size, "archive");
-    let mut archive = tar::Archive::new(total);
+    let (guarded, budget) = guard_tar_headers(total, "archive");
+    let mut archive = tar::Archive::new(guarded);
     let mut report = UnpackReport::default();
     let mut count = 0u64;
     let mut links: BTreeSet<String> = BTreeSet::new();
     let mut files: BTreeSet<String> = BTreeSet::new();
     let mut pending_links: Vec<(MemberPath, String, std::path::PathBuf)> = Vec::new();
-    let entries = archive
+    let mut entries = archive
         .entries()
         .map_err(|e| Error::io("read archive", root, e))?;
-    for entry in entries {
+    while let Some(entry) = budget.next_entry(|| entries.next()) {
         let mut entry = entry.map_err(|e| unwrap_limit(e, root))?;
         count += 1;
         if count > limits.max_entries {
@@ -524,7 +620,10 @@ mod tests {
         ] {
             assert!(MemberPath::parse(bad).is_err(), "{bad:?} accepted");
         }
-        assert!(MemberPath::parse(&"a".repeat(5000)).is_err());
+        let e = MemberPath::parse(&"a".repeat(5000))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("… (5000 bytes)") && e.len() < 300, "{e}");
     }
 
     #[test]
@@ -588,6 +687,59 @@ mod tests {
             r.read_to_end(&mut out).unwrap();
             assert_eq!(out, tar);
         }
+    }
+
+    #[test]
+    fn tar_headers_are_bounded() {
+        // A GNU long name and a PAX header of 256 MiB: the tar library reads them whole into
+        // memory, so the read must stop at the bound, long before.
+        for kind in [tar::EntryType::GNULongName, tar::EntryType::XHeader] {
+            let mut h = tar::Header::new_gnu();
+            h.set_path("././@LongLink").unwrap();
+            h.set_entry_type(kind);
+            h.set_size(256 << 20);
+            h.set_cksum();
+            let read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+            struct Counting(
+                Box<dyn Read + Send>,
+                std::sync::Arc<std::sync::atomic::AtomicU64>,
+            );
+            impl Read for Counting {
+                fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                    let n = self.0.read(buf)?;
+                    self.1
+                        .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                    Ok(n)
+                }
+            }
+            let data =
+                io::Cursor::new(h.as_bytes().to_vec()).chain(io::repeat(b'a').take(256 << 20));
+            let dir = tempfile::tempdir().unwrap();
+            let err = unpack_tar(
+                Counting(Box::new(data), read.clone()),
+                &dir.path().join("o"),
+                Limits::default(),
+            )
+            .unwrap_err();
+            assert!(
+                err.to_string().contains(
+                    "`archive (tar headers before an entry)` exceeds the limit of 1048576 bytes"
+                ),
+                "{err}"
+            );
+            let n = read.load(std::sync::atomic::Ordering::Relaxed);
+            assert!(n < 4 * MAX_TAR_HEADER_BYTES, "{n} bytes read");
+        }
+        // A long name well below the bound is fine.
+        let dir = tempfile::tempdir().unwrap();
+        let long = format!("{}f.txt", "d/".repeat(1400));
+        let tar = tar_of(&[(long.as_str(), b"x")]);
+        unpack_tar(
+            io::Cursor::new(tar),
+            &dir.path().join("o"),
+            Limits::default(),
+        )
+        .unwrap();
     }
 
     #[test]

@@ -142,6 +142,15 @@ pub enum Error {
         /// Why (never a key).
         reason: String,
     },
+    /// A lease in a store stands in the way: another process holds the one this operation
+    /// needs (a prune while another runs), or this process could not renew its own in time.
+    #[error("store `{store}`: {message}")]
+    Lease {
+        /// The store, as its URL.
+        store: String,
+        /// What stands in the way, and who holds it.
+        message: String,
+    },
     /// The store backend failed.
     #[error("store `{store}`: {message}")]
     Store {
@@ -178,9 +187,16 @@ impl Error {
         let full = err.to_string();
         // serde_json appends " at line L column C"; we carry those as fields instead.
         let message = match full.rfind(" at line ") {
-            Some(idx) => full.get(..idx).unwrap_or(&full).to_string(),
-            None => full,
+            Some(idx) => full.get(..idx).unwrap_or(&full),
+            None => &full,
         };
+        // serde_json repeats unknown field names and variants as written: a hostile document
+        // could put an escape sequence or megabytes there.
+        let mut message = printable(message);
+        if let Some((cut, _)) = message.char_indices().nth(MAX_JSON_MESSAGE) {
+            message.truncate(cut);
+            message.push('…');
+        }
         Self::InvalidDocument {
             path: path.into(),
             line: err.line(),
@@ -189,6 +205,9 @@ impl Error {
         }
     }
 }
+
+/// The longest message [`Error::json`] keeps, in characters.
+const MAX_JSON_MESSAGE: usize = 400;
 
 /// Escapes control characters so a hostile name cannot rewrite a terminal line.
 pub(crate) fn printable(s: &str) -> String {

@@ -12,7 +12,8 @@ mod sets;
 mod store;
 
 pub use crate::archive::{
-    Compression, LimitedReader, Limits, MAX_PATH_LEN, MemberPath, UnpackReport, decompress, is_tar,
+    Compression, LimitedReader, Limits, MAX_PATH_LEN, MAX_TAR_HEADER_BYTES, MemberPath,
+    TarHeaderBudget, TarHeaderGuard, UnpackReport, decompress, guard_tar_headers, is_tar,
     unpack_tar,
 };
 pub use crate::crypt::{
@@ -31,13 +32,15 @@ pub use crate::manifest::{
 };
 pub use crate::retention::{Decision, RetentionPolicy, decide};
 pub use crate::sets::{
-    ArtifactCheck, ArtifactSpec, CATALOG_NAME, CheckStatus, LeftoverDecision, MANIFEST_NAME,
-    MAX_MANIFEST_SIZE, PruneOptions, PruneReport, SETS_PREFIX, SetEntry, SetOptions, SetState,
-    SetWriter, TemporaryDecision, VerifyReport, copy_set, create_set_from_files, list_sets,
-    load_catalog, load_manifest, new_set_id, open_artifact, open_artifact_decrypted, producer,
-    prune, scan_sets, verify_set,
+    ArtifactCheck, ArtifactSpec, CATALOG_NAME, CheckStatus, DEFAULT_PRUNE_LOCK_WAIT,
+    LeftoverDecision, MANIFEST_NAME, MAX_MANIFEST_SIZE, PruneOptions, PruneReport, SETS_PREFIX,
+    SetEntry, SetOptions, SetState, SetWriter, TemporaryDecision, VerifyReport, copy_set,
+    create_set_from_files, list_sets, load_catalog, load_manifest, new_set_id, open_artifact,
+    open_artifact_decrypted, producer, prune, scan_sets, verify_set,
 };
 pub use crate::store::{
-    DynStore, LocalStore, ObjectKey, ObjectMeta, PutOptions, PutResult, S3Options, S3Store,
-    SHA256_METADATA, Secret, Store, StoreOptions, Temporary, TemporaryKind, get_bytes, open_store,
+    DEFAULT_LEASE_DURATION, DynStore, LEASE_FORMAT_VERSION, LeaseDocument, LeaseHolder,
+    LeaseStatus, LocalStore, MAX_VOLATILE_SIZE, ObjectKey, ObjectMeta, PRUNE_LOCK_PREFIX,
+    ProcessIdentity, PutOptions, PutResult, S3Options, S3Store, SHA256_METADATA, Secret, Store,
+    StoreOptions, Temporary, TemporaryKind, get_bytes, open_store,
 };

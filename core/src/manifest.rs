@@ -202,6 +202,7 @@ pub enum ArtifactDetails {
 /// The size and SHA-256 of an encrypted artifact's plaintext. Recorded only in the
 /// encrypted catalog of a set, never in its manifest in clear.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(expecting = "an object with the plaintext's `size` and `sha256`")]
 #[non_exhaustive]
 pub struct Plaintext {
     /// The plaintext's size in bytes.
@@ -223,6 +224,7 @@ impl Plaintext {
 /// whole without any secret key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "an object with the catalog's `path`, `size`, `sha256` and `encryption`")]
 #[non_exhaustive]
 pub struct CatalogRef {
     /// Its object path inside the set (`catalog.json.age`).
@@ -237,6 +239,7 @@ pub struct CatalogRef {
 
 /// One artifact of a backup set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(expecting = "an artifact object")]
 #[non_exhaustive]
 pub struct Artifact {
     /// The kind of data.
@@ -279,6 +282,7 @@ impl Artifact {
 /// The manifest of a backup set; written last, it commits the set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "a manifest object")]
 #[non_exhaustive]
 pub struct Manifest {
     /// The format version: the lowest that holds this manifest when written by this build
@@ -315,8 +319,26 @@ impl Manifest {
     /// Parses and checks a manifest: its version first, then its shape, then its consistency.
     pub fn from_json(path: &str, bytes: &[u8]) -> Result<Self> {
         #[derive(Deserialize)]
+        #[serde(expecting = "a manifest object")]
         struct VersionOnly {
             format_version: Option<u64>,
+        }
+        // Anything but an object would be read as a list of the fields in order (serde's
+        // other form of a struct) and end in a puzzling message.
+        if let Some(at) = bytes.iter().position(|b| !b.is_ascii_whitespace())
+            && bytes.get(at) != Some(&b'{')
+        {
+            let before = bytes.get(..at).unwrap_or_default();
+            let line_start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            return Err(Error::InvalidDocument {
+                path: path.to_string(),
+                line: 1 + before.iter().filter(|&&b| b == b'\n').count(),
+                column: 1 + at - line_start,
+                message: "expected a manifest object, starting with `{`".to_string(),
+            });
         }
         let probe: VersionOnly =
             serde_json::from_slice(bytes).map_err(|e| Error::json(path, &e))?;
@@ -428,9 +450,16 @@ pub fn validate_set_id(id: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
+        // A hostile id may be megabytes long: the message shows its start.
+        let shown: String = id.chars().take(80).collect();
+        let value = if shown.len() < id.len() {
+            format!("{}… ({} bytes)", crate::error::printable(&shown), id.len())
+        } else {
+            crate::error::printable(id)
+        };
         Err(Error::InvalidInput {
             what: "set id",
-            value: crate::error::printable(id),
+            value,
             reason: "expected 1 to 64 ASCII letters, digits, `-`, `_` or `.`".to_string(),
         })
     }
@@ -641,5 +670,25 @@ mod tests {
         v["artifacts"][1]["name"] = v["artifacts"][0]["name"].clone();
         let e = Manifest::from_json("m.json", v.to_string().as_bytes()).unwrap_err();
         assert!(e.to_string().contains("appears twice"), "{e}");
+
+        // Messages name no Rust type and do not repeat a megabyte-long value.
+        for (doc, expected) in [
+            (
+                "\n  [1]",
+                "`m.json` line 2 column 3: expected a manifest object",
+            ),
+            (
+                r#"{"format_version": 1, "artifacts": [1]}"#,
+                "expected an artifact object",
+            ),
+        ] {
+            let e = Manifest::from_json("m.json", doc.as_bytes()).unwrap_err();
+            assert!(e.to_string().contains(expected), "{e}");
+        }
+        let mut v: serde_json::Value = serde_json::from_slice(&sample().to_json()).unwrap();
+        v["set_id"] = "i".repeat(1 << 20).into();
+        let e = Manifest::from_json("m.json", v.to_string().as_bytes()).unwrap_err();
+        assert!(e.to_string().len() < 300, "{e}");
+        assert!(e.to_string().contains("… (1048576 bytes)`"), "{e}");
     }
 }

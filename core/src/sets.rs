@@ -4,6 +4,18 @@
 //! `sets/<set-id>/manifest.json`. A set without a manifest is incomplete: it is never listed
 //! as a backup and `prune` removes it once it is older than a grace period.
 //!
+//! A writer holds a lease on its set while it lives: `sets/<set-id>/lease/<holder>-<n>.json`
+//! (see [`LeaseDocument`](crate::LeaseDocument)), taken before anything else is written,
+//! renewed by a heartbeat thread every third of its duration (five minutes by default,
+//! [`SetOptions::lease_duration`]), removed once the manifest is written or the set aborted.
+//! `prune` never removes an incomplete set whose lease is live, nor the temporaries in it,
+//! whatever its grace period: two backups into one store and a prune during a backup are
+//! safe. A writer that was killed leaves its lease, which expires after its duration (at
+//! once when the writer ran on the prune's host and its process is gone); then the grace
+//! period counts. Lease objects are not artifacts: they never make a set listed, and
+//! [`verify_set`] does not report them. A prune itself holds a lease in `locks/prune/`, so
+//! that two prunes of a store do not run at once.
+//!
 //! An encrypted set ([`SetOptions::encrypt_to`]) has its artifacts encrypted with age before
 //! they reach the store, and one more object written before the manifest:
 //! `sets/<set-id>/catalog.json.age`, the full manifest (artifact details, plaintext sizes
@@ -30,7 +42,11 @@ use crate::manifest::{
     validate_set_id,
 };
 use crate::retention::{Decision, RetentionPolicy, decide};
-use crate::store::{DynStore, ObjectKey, PutOptions, Store, Temporary, TemporaryKind, get_bytes};
+use crate::store::{
+    DEFAULT_LEASE_DURATION, DynStore, HeldLease, LeaseState, LeaseStatus, ObjectKey, ObjectMeta,
+    PRUNE_LOCK_PREFIX, PutOptions, Store, Temporary, TemporaryKind, get_bytes, lease_status,
+    read_lease, take_exclusive, while_held,
+};
 
 /// Where sets live in a store.
 pub const SETS_PREFIX: &str = "sets/";
@@ -49,18 +65,36 @@ pub fn producer() -> String {
     format!("continuum-backup {}", env!("CARGO_PKG_VERSION"))
 }
 
-/// A new set id: the UTC time as `YYYYMMDDTHHMMSSZ` and 8 random hex digits, so ids sort
-/// by time and two writers never collide.
+/// The folder of a set's lease objects, inside the set.
+const LEASE_DIR: &str = "lease/";
+/// Ids drawn before [`SetWriter::begin`] gives up finding one no other writer uses.
+const ID_ATTEMPTS: u32 = 4;
+
+/// A new set id: the UTC time as `YYYYMMDDTHHMMSSZ` and 16 random hex digits (64 bits), so
+/// ids sort by time and two writers do not collide (and should two draw the same id, the
+/// second one's [`SetWriter::begin`] sees the first one's lease and draws again).
 pub fn new_set_id(now: Timestamp) -> String {
     format!(
-        "{}-{:08x}",
+        "{}-{:016x}",
         now.strftime("%Y%m%dT%H%M%SZ"),
-        rand::random::<u32>()
+        rand::random::<u64>()
     )
 }
 
 fn key(set_id: &str, rest: &str) -> Result<ObjectKey> {
     ObjectKey::parse(&format!("{SETS_PREFIX}{set_id}/{rest}"))
+}
+
+/// Where a set's lease objects are.
+fn lease_prefix(set_id: &str) -> String {
+    format!("{SETS_PREFIX}{set_id}/{LEASE_DIR}")
+}
+
+/// True when `key` is one of a set's lease objects (`sets/<id>/lease/…`).
+fn is_lease_key(key: &str) -> bool {
+    key.strip_prefix(SETS_PREFIX)
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(_, inner)| inner.starts_with(LEASE_DIR))
 }
 
 /// Options of a new set.
@@ -73,6 +107,9 @@ pub struct SetOptions {
     pub cluster_name: Option<String>,
     /// Encrypt the set at rest to these age recipients; `None` stores it in clear.
     pub encryption: Option<Recipients>,
+    /// How long the writer's lease on its set lasts unless renewed
+    /// ([`DEFAULT_LEASE_DURATION`] when unset); its heartbeat renews it every third of that.
+    pub lease_duration: Option<Duration>,
 }
 
 impl SetOptions {
@@ -82,7 +119,17 @@ impl SetOptions {
             reason,
             cluster_name: None,
             encryption: None,
+            lease_duration: None,
         }
+    }
+
+    /// Sets how long the writer's lease lasts unless renewed (five minutes by default): a
+    /// killed writer's set is protected from `prune` that long after its last renewal (on
+    /// another host than the prune's; on the same one, only while its process lives). At
+    /// least 30 ms, at most a day.
+    pub fn lease_duration(mut self, duration: Duration) -> Self {
+        self.lease_duration = Some(duration);
+        self
     }
 
     /// Encrypts the set at rest to `recipients`: every artifact, and the set's catalog.
@@ -147,6 +194,9 @@ impl ArtifactSpec {
 /// Writes one backup set. Artifacts may be added from several threads at once (`&self`);
 /// [`SetWriter::commit`] writes the manifest. Dropped without a commit, the writer removes
 /// what it wrote (best effort; `prune` removes anything left by a crash).
+///
+/// While it lives, the writer holds a lease on its set, renewed by a thread of its own, so
+/// that no `prune` removes the set it is writing (see [`prune`]).
 #[derive(Debug)]
 pub struct SetWriter {
     store: DynStore,
@@ -155,22 +205,79 @@ pub struct SetWriter {
     options: SetOptions,
     artifacts: Mutex<Vec<Artifact>>,
     written: Mutex<Vec<ObjectKey>>,
+    lease: Option<HeldLease>,
     done: bool,
 }
 
 impl SetWriter {
-    /// Starts a set with a fresh id.
+    /// Starts a set with a fresh id: takes the set's lease (its first object), and checks
+    /// that no other writer uses the id.
     pub fn begin(store: DynStore, options: SetOptions) -> Result<Self> {
-        let created_at = Timestamp::now();
-        Ok(Self {
-            store,
-            set_id: new_set_id(created_at),
-            created_at,
-            options,
-            artifacts: Mutex::new(Vec::new()),
-            written: Mutex::new(Vec::new()),
-            done: false,
+        Self::begin_with_ids(store, options, new_set_id)
+    }
+
+    fn begin_with_ids(
+        store: DynStore,
+        options: SetOptions,
+        mut draw: impl FnMut(Timestamp) -> String,
+    ) -> Result<Self> {
+        let duration = options.lease_duration.unwrap_or(DEFAULT_LEASE_DURATION);
+        for _ in 0..ID_ATTEMPTS {
+            let created_at = Timestamp::now();
+            let set_id = draw(created_at);
+            validate_set_id(&set_id)?;
+            let lease = HeldLease::take(
+                store.clone(),
+                &lease_prefix(&set_id),
+                &format!("backup set {set_id}"),
+                duration,
+            )?;
+            // Anything else under the id is another writer's (its lease, or a set from
+            // before leases): draw again. Of two writers that drew the same id at once,
+            // the one that lists second sees the other's lease.
+            let taken = store
+                .list(&format!("{SETS_PREFIX}{set_id}/"))?
+                .iter()
+                .any(|m| !lease.state().owns(&m.key));
+            if taken {
+                tracing::warn!(%set_id, "another writer uses this set id; drawing another");
+                lease.release()?;
+                continue;
+            }
+            return Ok(Self {
+                store,
+                set_id,
+                created_at,
+                options,
+                artifacts: Mutex::new(Vec::new()),
+                written: Mutex::new(Vec::new()),
+                lease: Some(lease),
+                done: false,
+            });
+        }
+        Err(Error::Store {
+            store: store.url(),
+            message: format!("{ID_ATTEMPTS} set ids drawn were all in use by other writers"),
         })
+    }
+
+    /// Fails when the set's lease lapsed (its heartbeat could not renew it in time).
+    fn check_lease(&self) -> Result<()> {
+        match &self.lease {
+            Some(lease) => lease.state().check(self.store.as_ref()),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops as a process killed here would: the lease's heartbeat stops and nothing is
+    /// removed. The lease expires after its duration, and `prune` then removes the set.
+    /// For tests of what a crash leaves.
+    #[doc(hidden)]
+    pub fn simulate_crash(mut self) {
+        self.done = true;
+        if let Some(lease) = self.lease.take() {
+            lease.abandon();
+        }
     }
 
     /// The set's id.
@@ -186,6 +293,7 @@ impl SetWriter {
             reason: e.to_string(),
         })?;
         let path = MemberPath::parse("artifacts")?.join(name.as_str())?;
+        self.check_lease()?;
         {
             let artifacts = lock(&self.artifacts);
             if artifacts.iter().any(|a| a.name == name.as_str()) {
@@ -207,17 +315,12 @@ impl SetWriter {
         let object = key(&self.set_id, path.as_str())?;
         lock(&self.written).push(object.clone());
         let (written, encryption, plaintext) = match &self.options.encryption {
-            None => (
-                self.store.put(&object, data, &PutOptions::default())?,
-                spec.encryption,
-                None,
-            ),
+            None => (self.put(&object, data)?, spec.encryption, None),
             Some(recipients) => {
                 let mut hashing = HashingReader::new(data);
                 let written = {
                     let mut encrypted = recipients.encrypt(&mut hashing)?;
-                    self.store
-                        .put(&object, &mut encrypted, &PutOptions::default())?
+                    self.put(&object, &mut encrypted)?
                 };
                 let (_, sha256, size) = hashing.finish();
                 (
@@ -254,6 +357,16 @@ impl SetWriter {
         Ok(artifact)
     }
 
+    /// Puts one of the set's objects; one that exists already is not this writer's, and is
+    /// not removed with what it wrote.
+    fn put(&self, object: &ObjectKey, data: &mut dyn Read) -> Result<crate::store::PutResult> {
+        let result = self.store.put(object, data, &PutOptions::default());
+        if let Err(Error::AlreadyExists { .. }) = result {
+            lock(&self.written).retain(|k| k != object);
+        }
+        result
+    }
+
     /// Replaces an added artifact's details (facts known only once its bytes are written,
     /// such as row counts taken beside a dump).
     pub fn set_details(&self, name: &str, details: ArtifactDetails) -> Result<()> {
@@ -274,6 +387,7 @@ impl SetWriter {
     /// encrypted set writes its encrypted catalog first). Returns the manifest as written:
     /// for an encrypted set, the one in clear, without details ([`load_catalog`] reads them).
     pub fn commit(mut self) -> Result<Manifest> {
+        self.check_lease()?;
         let mut artifacts = std::mem::take(&mut *lock(&self.artifacts));
         artifacts.sort_by(|a, b| a.name.cmp(&b.name));
         for a in &artifacts {
@@ -316,12 +430,23 @@ impl SetWriter {
         }
         manifest.format_version = manifest.required_version();
         let json = manifest.to_json();
+        // Still leased, so no prune removed anything meanwhile (and none will before the
+        // manifest is in place: the lease is released after it).
+        self.check_lease()?;
+        // A manifest in place is another writer's set (the id drawn twice, unseen by
+        // `begin`): the conditional put refuses it, and what this writer wrote is removed.
         self.store.put(
             &key(&self.set_id, MANIFEST_NAME)?,
             &mut json.as_slice(),
             &PutOptions::expecting(Digest::of(&json)),
         )?;
         self.done = true;
+        if let Some(lease) = self.lease.take()
+            && let Err(e) = lease.release()
+        {
+            // Committed all the same; `prune` removes the lease objects left.
+            tracing::warn!(set_id = %self.set_id, error = %e, "could not release the set's lease");
+        }
         Ok(manifest)
     }
 
@@ -340,7 +465,11 @@ impl SetWriter {
             &object,
             &mut encrypted.as_slice(),
             &PutOptions::expecting(sha256),
-        )?;
+        );
+        if let Err(Error::AlreadyExists { .. }) = written {
+            lock(&self.written).retain(|k| k != &object);
+        }
+        let written = written?;
         Ok(CatalogRef {
             path: MemberPath::parse(CATALOG_NAME)?,
             size: written.size,
@@ -351,10 +480,15 @@ impl SetWriter {
         })
     }
 
-    /// Removes everything written so far.
+    /// Removes everything written so far, then the set's lease.
     pub fn abort(mut self) -> Result<()> {
         self.done = true;
-        self.remove_written()
+        let removed = self.remove_written();
+        let released = match self.lease.take() {
+            Some(lease) => lease.release(),
+            None => Ok(()),
+        };
+        removed.and(released)
     }
 
     fn remove_written(&self) -> Result<()> {
@@ -376,6 +510,8 @@ impl Drop for SetWriter {
         {
             tracing::warn!(set_id = %self.set_id, error = %e, "could not remove an uncommitted set");
         }
+        // Then the lease goes (dropped, it stops its heartbeat and removes its objects).
+        drop(self.lease.take());
     }
 }
 
@@ -454,12 +590,16 @@ pub struct SetEntry {
     pub set_id: String,
     /// What state it is in.
     pub state: SetState,
-    /// Objects the set holds, the manifest included.
+    /// Objects the set holds, the manifest included, its lease objects not.
     pub objects: usize,
     /// Their total size.
     pub bytes: u64,
-    /// The newest object's time.
+    /// The newest object's time, lease objects included (a renewal is a sign of life).
     pub last_modified: Timestamp,
+    /// The lease on the set, when it has lease objects: live while a writer is at work on
+    /// it. A set with only a lease is one whose writer has begun and written nothing yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease: Option<LeaseStatus>,
 }
 
 /// The state of a set.
@@ -481,9 +621,18 @@ pub enum SetState {
     },
 }
 
-/// Every set in the store, in any state, sorted by id (oldest first).
+/// Every set in the store, in any state, sorted by id (oldest first). Reads the manifest of
+/// each committed set, and the newest lease object of each set that has any.
 pub fn scan_sets(store: &dyn Store) -> Result<Vec<SetEntry>> {
-    let mut groups: BTreeMap<String, (usize, u64, Timestamp, bool)> = BTreeMap::new();
+    #[derive(Default)]
+    struct Group {
+        objects: usize,
+        bytes: u64,
+        last_modified: Option<Timestamp>,
+        has_manifest: bool,
+        leases: Vec<ObjectMeta>,
+    }
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     for meta in store.list(SETS_PREFIX)? {
         let Some(rest) = meta.key.strip_prefix(SETS_PREFIX) else {
             continue;
@@ -491,16 +640,27 @@ pub fn scan_sets(store: &dyn Store) -> Result<Vec<SetEntry>> {
         let Some((id, inner)) = rest.split_once('/') else {
             continue;
         };
-        let entry = groups
-            .entry(id.to_string())
-            .or_insert((0, 0, Timestamp::UNIX_EPOCH, false));
-        entry.0 += 1;
-        entry.1 += meta.size;
-        entry.2 = entry.2.max(meta.last_modified);
-        entry.3 |= inner == MANIFEST_NAME;
+        let group = groups.entry(id.to_string()).or_default();
+        group.last_modified = group.last_modified.max(Some(meta.last_modified));
+        if inner.starts_with(LEASE_DIR) {
+            group.leases.push(meta);
+            continue;
+        }
+        group.objects += 1;
+        group.bytes += meta.size;
+        group.has_manifest |= inner == MANIFEST_NAME;
     }
     let mut out = Vec::with_capacity(groups.len());
-    for (set_id, (objects, bytes, last_modified, has_manifest)) in groups {
+    for (set_id, group) in groups {
+        let Group {
+            objects,
+            bytes,
+            last_modified,
+            has_manifest,
+            leases,
+        } = group;
+        let lease = lease_status(store, &lease_prefix(&set_id), &leases)?;
+        let last_modified = last_modified.unwrap_or(Timestamp::UNIX_EPOCH);
         let state = if !has_manifest {
             SetState::Incomplete
         } else {
@@ -519,6 +679,7 @@ pub fn scan_sets(store: &dyn Store) -> Result<Vec<SetEntry>> {
             objects,
             bytes,
             last_modified,
+            lease,
         });
     }
     Ok(out)
@@ -821,42 +982,89 @@ impl Read for CheckedReader {
 /// Copies a committed set to another store: every artifact (checked against its SHA-256 as
 /// it streams), an encrypted set's catalog, then the manifest last, so the copy is committed
 /// only when complete. Encrypted sets are copied as stored, without any secret key.
+///
+/// While it runs, the copy holds a lease on the set in `to`, so that a prune of `to` leaves
+/// the partial copy alone. A set `to` holds already is refused; a copy that fails removes
+/// what it wrote, never what was there before it.
 pub fn copy_set(from: &dyn Store, to: &dyn Store, set_id: &str) -> Result<Manifest> {
     let manifest = load_manifest(from, set_id)?;
-    let mut written = Vec::new();
-    let result = (|| -> Result<()> {
-        for artifact in &manifest.artifacts {
-            let object = key(set_id, artifact.path.as_str())?;
-            let mut data = open_artifact(from, &manifest, &artifact.name)?;
-            written.push(object.clone());
-            to.put(&object, &mut data, &PutOptions::expecting(artifact.sha256))?;
-        }
-        if let Some(catalog) = &manifest.catalog {
-            let object = key(set_id, catalog.path.as_str())?;
-            let mut data = checked(
-                from.get(&object)?,
-                catalog.sha256,
-                catalog.size,
-                object.as_str(),
-            );
-            written.push(object.clone());
-            to.put(&object, &mut data, &PutOptions::expecting(catalog.sha256))?;
-        }
-        let json = manifest.to_json();
-        to.put(
-            &key(set_id, MANIFEST_NAME)?,
-            &mut json.as_slice(),
-            &PutOptions::expecting(Digest::of(&json)),
-        )?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        for object in written {
-            let _ = to.delete(&object);
-        }
-        return Err(e);
+    let manifest_key = key(set_id, MANIFEST_NAME)?;
+    if to.head(&manifest_key)?.is_some() {
+        return Err(Error::AlreadyExists {
+            key: manifest_key.to_string(),
+            store: to.url(),
+        });
     }
+    let lease = LeaseState::take(
+        to,
+        &lease_prefix(set_id),
+        &format!("copy of backup set {set_id}"),
+        DEFAULT_LEASE_DURATION,
+    )?;
+    while_held(to, &lease, || {
+        let mut written = Vec::new();
+        let result = (|| -> Result<()> {
+            for artifact in &manifest.artifacts {
+                let object = key(set_id, artifact.path.as_str())?;
+                let mut data = open_artifact(from, &manifest, &artifact.name)?;
+                put_tracked(
+                    to,
+                    &mut written,
+                    &object,
+                    &mut data,
+                    &PutOptions::expecting(artifact.sha256),
+                )?;
+            }
+            if let Some(catalog) = &manifest.catalog {
+                let object = key(set_id, catalog.path.as_str())?;
+                let mut data = checked(
+                    from.get(&object)?,
+                    catalog.sha256,
+                    catalog.size,
+                    object.as_str(),
+                );
+                put_tracked(
+                    to,
+                    &mut written,
+                    &object,
+                    &mut data,
+                    &PutOptions::expecting(catalog.sha256),
+                )?;
+            }
+            lease.check(to)?;
+            let json = manifest.to_json();
+            to.put(
+                &manifest_key,
+                &mut json.as_slice(),
+                &PutOptions::expecting(Digest::of(&json)),
+            )?;
+            Ok(())
+        })();
+        if result.is_err() {
+            for object in &written {
+                let _ = to.delete(object);
+            }
+        }
+        result
+    })?;
     Ok(manifest)
+}
+
+/// Puts a new object, noting it in `written` to be removed should what follows fail; an
+/// object that exists already is not noted (it is not ours to remove).
+fn put_tracked(
+    store: &dyn Store,
+    written: &mut Vec<ObjectKey>,
+    object: &ObjectKey,
+    data: &mut dyn Read,
+    options: &PutOptions,
+) -> Result<()> {
+    written.push(object.clone());
+    let result = store.put(object, data, options);
+    if let Err(Error::AlreadyExists { .. }) = result {
+        written.pop();
+    }
+    result.map(|_| ())
 }
 
 /// The outcome of checking one artifact.
@@ -966,7 +1174,13 @@ pub fn verify_set(store: &dyn Store, set_id: &str) -> Result<VerifyReport> {
         Some(c) => Some(check(c.path.as_str(), &c.path, c.size, c.sha256)?),
         None => None,
     };
-    let unexpected_objects = listed.difference(&expected_keys).cloned().collect();
+    // A lease left in a committed set (its writer stopped between the manifest and the
+    // lease's removal; `prune` removes it) is not content.
+    let unexpected_objects = listed
+        .difference(&expected_keys)
+        .filter(|k| !is_lease_key(k))
+        .cloned()
+        .collect();
     let ok = checks
         .iter()
         .chain(&catalog)
@@ -1021,6 +1235,10 @@ fn check_object(
     }
 }
 
+/// How long a prune waits by default for another prune of the same store to end: longer
+/// than a lease, so that a prune killed on another host never stops the next one.
+pub const DEFAULT_PRUNE_LOCK_WAIT: Duration = Duration::from_secs(360);
+
 /// Options of [`prune`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -1029,16 +1247,24 @@ pub struct PruneOptions {
     pub policy: RetentionPolicy,
     /// Report without removing anything.
     pub dry_run: bool,
-    /// An incomplete set whose newest object is younger than this may still be being
-    /// written, and is left alone; so is a temporary ([`Store::temporaries`]: a folder
-    /// store's temporary files) written more recently than this. Zero removes them all: use
-    /// it only when no backup is running.
+    /// An incomplete set whose writer's lease is live is always left alone, and so are the
+    /// temporaries in it. Once the lease has ended (the writer was killed), or for a set
+    /// without one (written by an older version), an incomplete set whose newest object is
+    /// younger than this is left alone too; so is a temporary ([`Store::temporaries`]: a
+    /// folder store's temporary files) written more recently than this. Zero removes every
+    /// incomplete set and temporary no live lease covers (a temporary file only when it was
+    /// there when the prune began: one that appears meanwhile may be a put under way).
     pub incomplete_grace: Duration,
-    /// The time to judge by (now, when unset).
+    /// The time to judge retention and the grace period by (now, when unset). Leases are
+    /// always judged by the clock.
     pub now: Option<Timestamp>,
     /// Apply the policy only to the sets made for this reason (retention per reason: keep
     /// 7 daily sets and 5 deploy sets, say); other committed sets are left alone.
     pub reason: Option<Reason>,
+    /// Prunes of one store take turns (a prune holds a lease in `locks/prune/`): how long
+    /// to wait for another one to end before failing with [`Error::Lease`]
+    /// ([`DEFAULT_PRUNE_LOCK_WAIT`] by default; zero fails at once). A dry run takes no turn.
+    pub lock_wait: Duration,
 }
 
 impl PruneOptions {
@@ -1050,6 +1276,7 @@ impl PruneOptions {
             incomplete_grace: Duration::from_secs(3600),
             now: None,
             reason: None,
+            lock_wait: DEFAULT_PRUNE_LOCK_WAIT,
         }
     }
 }
@@ -1066,6 +1293,9 @@ pub struct LeftoverDecision {
     pub remove: bool,
     /// Why.
     pub reason: String,
+    /// The lease on the set, when it has one: a live one is why an incomplete set is kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease: Option<LeaseStatus>,
 }
 
 /// What prune decided for a temporary an interrupted write left ([`Store::temporaries`]).
@@ -1097,6 +1327,9 @@ pub struct PruneReport {
     /// Decisions for what killed writers left that is not an object (a folder store's
     /// temporary files and the empty folders around them).
     pub temporaries: Vec<TemporaryDecision>,
+    /// Lease objects left in committed sets (a writer stopped between writing its manifest
+    /// and removing its lease), removed (or that would be, in a dry run).
+    pub stale_leases: Vec<String>,
     /// Objects removed.
     pub removed_objects: u64,
     /// Temporaries removed.
@@ -1106,12 +1339,36 @@ pub struct PruneReport {
 }
 
 /// Applies a retention policy: removes the committed sets no rule keeps, the incomplete
-/// sets older than the grace period, and then the temporaries older than it (what writers
-/// killed mid-put left: a folder store's temporary files, wherever they are, and the
-/// folders left empty). A committed set loses its manifest first, so a prune that is
-/// interrupted leaves an incomplete set (removed next time), never a damaged one.
+/// sets no live lease covers that are older than the grace period, and then the temporaries
+/// older than it that no live lease covers (what writers killed mid-put left: a folder
+/// store's temporary files, wherever they are, and the folders left empty). A committed set
+/// loses its manifest first, so a prune that is interrupted leaves an incomplete set
+/// (removed next time), never a damaged one.
+///
+/// Safe while backups run: an incomplete set whose writer's lease is live is never removed,
+/// nor anything in it, whatever the grace period; an incomplete set about to be removed is
+/// looked at again first (a writer may have renewed its lease, or committed, since the
+/// scan). Prunes of one store take turns ([`PruneOptions::lock_wait`]).
+///
+/// Not covered: a committed set that retention removes while someone reads it (a restore,
+/// a [`copy_set`] from this store) goes all the same; keep what is being read with the
+/// policy.
 pub fn prune(store: &dyn Store, options: &PruneOptions) -> Result<PruneReport> {
     options.policy.validate()?;
+    if options.dry_run {
+        return prune_unlocked(store, options);
+    }
+    let lock = take_exclusive(
+        store,
+        PRUNE_LOCK_PREFIX,
+        "prune",
+        DEFAULT_LEASE_DURATION,
+        options.lock_wait,
+    )?;
+    while_held(store, &lock, || prune_unlocked(store, options))
+}
+
+fn prune_unlocked(store: &dyn Store, options: &PruneOptions) -> Result<PruneReport> {
     let now = options.now.unwrap_or_else(Timestamp::now);
     let entries = scan_sets(store)?;
     let committed: Vec<(String, Timestamp)> = entries
@@ -1131,6 +1388,7 @@ pub fn prune(store: &dyn Store, options: &PruneOptions) -> Result<PruneReport> {
         decisions,
         leftovers: Vec::new(),
         temporaries: Vec::new(),
+        stale_leases: Vec::new(),
         removed_objects: 0,
         removed_temporaries: 0,
         removed_bytes: 0,
@@ -1140,7 +1398,14 @@ pub fn prune(store: &dyn Store, options: &PruneOptions) -> Result<PruneReport> {
     // A set still being written may show only old objects while its current artifact
     // streams into a temporary: the temporaries in a set's folder count as its writes.
     let mut written_into: BTreeMap<String, Timestamp> = BTreeMap::new();
+    // A temporary file that appears during the prune may be a put under way (the first
+    // lease object of a writer that has just begun, which no lease covers yet): only those
+    // found here, at the start, can go.
+    let mut present_at_start: BTreeSet<String> = BTreeSet::new();
     for temporary in store.temporaries()? {
+        if temporary.kind != TemporaryKind::EmptyFolder {
+            present_at_start.insert(temporary.path.clone());
+        }
         if let Some((set_id, _)) = temporary
             .path
             .strip_prefix(SETS_PREFIX)
@@ -1160,36 +1425,27 @@ pub fn prune(store: &dyn Store, options: &PruneOptions) -> Result<PruneReport> {
                 objects: entry.objects,
                 remove: false,
                 reason: format!("kept: its manifest cannot be read ({error}); look at it by hand"),
+                lease: entry.lease.clone(),
             },
             SetState::Incomplete => {
                 let last_written = written_into
                     .get(&entry.set_id)
                     .map_or(entry.last_modified, |t| entry.last_modified.max(*t));
-                let age = now.duration_since(last_written);
-                if age >= grace {
-                    LeftoverDecision {
-                        set_id: entry.set_id.clone(),
-                        objects: entry.objects,
-                        remove: true,
-                        reason: format!(
-                            "incomplete (no manifest), last written {} ago",
-                            human_duration(age)
-                        ),
-                    }
-                } else {
-                    LeftoverDecision {
-                        set_id: entry.set_id.clone(),
-                        objects: entry.objects,
-                        remove: false,
-                        reason: format!(
-                            "incomplete but written {} ago, within the grace period: it may still be being written",
-                            human_duration(age)
-                        ),
-                    }
-                }
+                incomplete_decision(entry, now.duration_since(last_written), grace)
             }
         };
         report.leftovers.push(decision);
+    }
+    // Look again before removing an incomplete set: its writer may have renewed its lease
+    // (a listing taken during a renewal), or committed, since the scan.
+    if !options.dry_run {
+        for leftover in report.leftovers.iter_mut().filter(|l| l.remove) {
+            if let Some((reason, lease)) = taken_back(store, &leftover.set_id)? {
+                leftover.remove = false;
+                leftover.reason = reason;
+                leftover.lease = lease;
+            }
+        }
     }
     let sizes: BTreeMap<&str, u64> = entries
         .iter()
@@ -1208,15 +1464,71 @@ pub fn prune(store: &dyn Store, options: &PruneOptions) -> Result<PruneReport> {
                 .map(|l| l.set_id.clone()),
         )
         .collect();
-    for set_id in doomed {
+    for set_id in &doomed {
         report.removed_bytes += sizes.get(set_id.as_str()).copied().unwrap_or(0);
         if !options.dry_run {
-            report.removed_objects += remove_set(store, &set_id)?;
+            report.removed_objects += remove_set(store, set_id)?;
+        }
+    }
+    // Leases left in the committed sets that stay: the manifest is in place, so they
+    // protect nothing (a writer still between the two removes them itself, harmlessly).
+    for entry in &entries {
+        if !matches!(entry.state, SetState::Committed { .. })
+            || entry.lease.is_none()
+            || doomed.contains(&entry.set_id)
+        {
+            continue;
+        }
+        for meta in store.list(&lease_prefix(&entry.set_id))? {
+            report.removed_bytes += meta.size;
+            if !options.dry_run {
+                store.delete(&ObjectKey::parse(&meta.key)?)?;
+                report.removed_objects += 1;
+            }
+            report.stale_leases.push(meta.key);
         }
     }
     // After the sets: removing a set's objects can leave its temporaries alone in a folder.
+    // A temporary in a set (or lock) whose lease is live is in use, whatever its age: the
+    // lease is read after the temporaries are listed, and a writer takes its lease before
+    // it writes anything, and releases it only after its last put.
+    let mut leases: BTreeMap<String, Option<LeaseStatus>> = BTreeMap::new();
     for temporary in store.temporaries()? {
-        let decision = temporary_decision(&temporary, now, grace);
+        let live = match lease_scope(&temporary.path) {
+            Some(prefix) => match leases.get(&prefix) {
+                Some(status) => status.clone(),
+                None => {
+                    let status = read_lease(store, &prefix)?.filter(LeaseStatus::is_live);
+                    leases.insert(prefix, status.clone());
+                    status
+                }
+            },
+            None => None,
+        };
+        let decision = match live {
+            Some(status) => TemporaryDecision {
+                path: temporary.path.clone(),
+                kind: temporary.kind,
+                size: temporary.size,
+                remove: false,
+                reason: format!("{} in use: {status}", temporary.kind),
+            },
+            None if temporary.kind != TemporaryKind::EmptyFolder
+                && !present_at_start.contains(&temporary.path) =>
+            {
+                TemporaryDecision {
+                    path: temporary.path.clone(),
+                    kind: temporary.kind,
+                    size: temporary.size,
+                    remove: false,
+                    reason: format!(
+                        "{} that appeared during the prune: a write may still be using it",
+                        temporary.kind
+                    ),
+                }
+            }
+            None => temporary_decision(&temporary, now, grace),
+        };
         if decision.remove {
             report.removed_bytes += temporary.size;
             if !options.dry_run {
@@ -1227,6 +1539,90 @@ pub fn prune(store: &dyn Store, options: &PruneOptions) -> Result<PruneReport> {
         report.temporaries.push(decision);
     }
     Ok(report)
+}
+
+/// What to do with an incomplete set last written `age` ago.
+fn incomplete_decision(
+    entry: &SetEntry,
+    age: jiff::SignedDuration,
+    grace: jiff::SignedDuration,
+) -> LeftoverDecision {
+    let (remove, reason) = match &entry.lease {
+        Some(lease) if lease.is_live() => (
+            false,
+            format!("incomplete (no manifest), being written: {lease}"),
+        ),
+        Some(lease) if age >= grace => (
+            true,
+            format!(
+                "incomplete (no manifest), its writer stopped: {lease}; last written {} ago",
+                human_duration(age)
+            ),
+        ),
+        Some(lease) => (
+            false,
+            format!(
+                "incomplete, its writer stopped ({lease}), but written {} ago, within the \
+                 grace period",
+                human_duration(age)
+            ),
+        ),
+        None if age >= grace => (
+            true,
+            format!(
+                "incomplete (no manifest), last written {} ago",
+                human_duration(age)
+            ),
+        ),
+        None => (
+            false,
+            format!(
+                "incomplete but written {} ago, within the grace period: it may still be being written",
+                human_duration(age)
+            ),
+        ),
+    };
+    LeftoverDecision {
+        set_id: entry.set_id.clone(),
+        objects: entry.objects,
+        remove,
+        reason,
+        lease: entry.lease.clone(),
+    }
+}
+
+/// Why an incomplete set the scan found abandoned is not to be removed after all: its lease
+/// is live again, or it was committed meanwhile. The lease is read first: a writer removes
+/// it only after its manifest is in place.
+fn taken_back(store: &dyn Store, set_id: &str) -> Result<Option<(String, Option<LeaseStatus>)>> {
+    let lease = read_lease(store, &lease_prefix(set_id))?;
+    if let Some(status) = lease.as_ref().filter(|l| l.is_live()) {
+        return Ok(Some((
+            format!("incomplete (no manifest), being written: {status} (renewed during the prune)"),
+            lease,
+        )));
+    }
+    if store.head(&key(set_id, MANIFEST_NAME)?)?.is_some() {
+        return Ok(Some((
+            "committed during the prune: left for the next one to judge".to_string(),
+            lease,
+        )));
+    }
+    Ok(None)
+}
+
+/// The lease that covers a temporary at `path`: its set's, or the prune lock's.
+fn lease_scope(path: &str) -> Option<String> {
+    if let Some(rest) = path.strip_prefix(SETS_PREFIX) {
+        let set_id = rest.split('/').next().filter(|id| !id.is_empty())?;
+        return Some(lease_prefix(set_id));
+    }
+    let locks = PRUNE_LOCK_PREFIX.split('/').next().unwrap_or_default();
+    let in_locks = path == locks
+        || path
+            .strip_prefix(locks)
+            .is_some_and(|rest| rest.starts_with('/'));
+    in_locks.then(|| PRUNE_LOCK_PREFIX.to_string())
 }
 
 fn temporary_decision(
@@ -1280,5 +1676,72 @@ fn human_duration(d: jiff::SignedDuration) -> String {
         s if s < 7200 => format!("{}m", s / 60),
         s if s < 172_800 => format!("{}h", s / 3600),
         s => format!("{}d", s / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::store::LocalStore;
+
+    #[test]
+    fn a_set_id_in_use_is_drawn_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: DynStore = Arc::new(LocalStore::new(dir.path()));
+        let taken = "20260101T000000Z-0000000000000001";
+        let fresh = "20260101T000000Z-0000000000000002";
+        // A set from before leases, and a writer at work under the same id: both seen.
+        store
+            .put(
+                &key(taken, "artifacts/a").unwrap(),
+                &mut &b"x"[..],
+                &PutOptions::default(),
+            )
+            .unwrap();
+        let mut ids = [taken, taken, fresh].into_iter();
+        let writer = SetWriter::begin_with_ids(store.clone(), SetOptions::default(), |_| {
+            ids.next().unwrap().to_string()
+        })
+        .unwrap();
+        assert_eq!(writer.set_id(), fresh);
+        // The set in use keeps its object, and no lease of the writer's is left in it.
+        let left: Vec<String> = store
+            .list(&format!("{SETS_PREFIX}{taken}/"))
+            .unwrap()
+            .into_iter()
+            .map(|m| m.key)
+            .collect();
+        assert_eq!(left, [format!("{SETS_PREFIX}{taken}/artifacts/a")]);
+        // A second writer drawing the fresh id while the first is at work: seen by its lease.
+        let e =
+            SetWriter::begin_with_ids(store.clone(), SetOptions::default(), |_| fresh.to_string())
+                .unwrap_err();
+        assert!(e.to_string().contains("all in use"), "{e}");
+        writer
+            .add(ArtifactSpec::new(DataKind::Log, "x", "a"), &mut &b"1"[..])
+            .unwrap();
+        let manifest = writer.commit().unwrap();
+        assert_eq!(manifest.set_id, fresh);
+        assert!(store.list(&lease_prefix(fresh)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn lease_scopes() {
+        assert_eq!(
+            lease_scope("sets/abc/artifacts/.continuum-tmp-1").as_deref(),
+            Some("sets/abc/lease/")
+        );
+        assert_eq!(lease_scope("sets/abc").as_deref(), Some("sets/abc/lease/"));
+        assert_eq!(lease_scope("sets"), None);
+        assert_eq!(lease_scope("locks").as_deref(), Some(PRUNE_LOCK_PREFIX));
+        assert_eq!(
+            lease_scope("locks/prune/.continuum-tmp-1").as_deref(),
+            Some(PRUNE_LOCK_PREFIX)
+        );
+        assert_eq!(lease_scope("locksmith/x"), None);
+        assert!(is_lease_key("sets/a/lease/x.json"));
+        assert!(!is_lease_key("sets/a/artifacts/lease/x.json"));
     }
 }

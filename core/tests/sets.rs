@@ -69,7 +69,11 @@ fn lifecycle(store: DynStore) {
     assert_eq!(text, "resource {}\n");
 
     // an incomplete set (a writer that never commits) is not listed
-    let writer = SetWriter::begin(store.clone(), SetOptions::default()).unwrap();
+    let writer = SetWriter::begin(
+        store.clone(),
+        SetOptions::default().lease_duration(Duration::from_millis(300)),
+    )
+    .unwrap();
     writer
         .add(
             ArtifactSpec::new(DataKind::Log, "x", "partial.bin"),
@@ -77,7 +81,7 @@ fn lifecycle(store: DynStore) {
         )
         .unwrap();
     let partial_id = writer.set_id().to_string();
-    std::mem::forget(writer); // as if the process died here
+    writer.simulate_crash(); // as if the process died here: its lease expires after 300 ms
     assert_eq!(list_sets(store.as_ref()).unwrap().len(), 2);
     let states: Vec<_> = scan_sets(store.as_ref()).unwrap();
     assert!(
@@ -151,7 +155,8 @@ fn lifecycle(store: DynStore) {
     );
     assert_eq!(scan_sets(store.as_ref()).unwrap().len(), 3);
 
-    // the real prune, with no grace for incomplete sets
+    // the real prune, with no grace for incomplete sets (and the crashed writer's lease over)
+    std::thread::sleep(Duration::from_millis(350));
     options.dry_run = false;
     options.incomplete_grace = Duration::ZERO;
     let report = prune(store.as_ref(), &options).unwrap();

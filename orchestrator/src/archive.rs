@@ -160,6 +160,7 @@ pub fn meets_release_gate(release: &str) -> bool {
 
 /// `metadata.json`: what the archive holds and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(expecting = "an object of the orchestrator archive's metadata")]
 #[non_exhaustive]
 pub struct ArchiveMetadata {
     /// [`ARCHIVE_FORMAT_VERSION`].
@@ -198,6 +199,7 @@ pub struct ArchiveMetadata {
 
 /// The release an archive was made with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(expecting = "an object with the release's `version` and `version_file`")]
 #[non_exhaustive]
 pub struct ArchivedRelease {
     /// The version, as given.
@@ -211,6 +213,7 @@ pub struct ArchivedRelease {
 
 /// One database in an archive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(expecting = "an object with a database's `name`, `file` and `row_counts`")]
 #[non_exhaustive]
 pub struct ArchivedDatabase {
     /// Its name.
@@ -226,6 +229,7 @@ pub struct ArchivedDatabase {
 
 /// One member of an archive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(expecting = "an object with a member's `path`, `size` and `sha256`")]
 #[non_exhaustive]
 pub struct ArchiveMember {
     /// Its path in the archive.
@@ -946,7 +950,24 @@ fn archive_error(archive: &Path, message: impl Into<String>) -> Error {
 fn read_error(archive: &Path, e: io::Error) -> Error {
     match continuum_core::from_io(e) {
         Ok(core) => core.into(),
-        Err(e) => continuum_core::Error::io("read", archive, e).into(),
+        Err(e) => {
+            // The tar library quotes header fields and names as it found them (line breaks,
+            // escape sequences and all): the message is shown escaped and cut.
+            let text: String = e
+                .to_string()
+                .chars()
+                .take(300)
+                .flat_map(|c| {
+                    let shown: Vec<char> = if c.is_control() {
+                        c.escape_default().collect()
+                    } else {
+                        vec![c]
+                    };
+                    shown
+                })
+                .collect();
+            continuum_core::Error::io("read", archive, io::Error::new(e.kind(), text)).into()
+        }
     }
 }
 
@@ -960,11 +981,13 @@ fn scan_archive(
     let file = File::open(archive).map_err(|e| continuum_core::Error::io("open", archive, e))?;
     let plain = flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(256 << 10, file));
     let limited = LimitedReader::new(plain, limits.max_total_size, archive.display().to_string());
-    let mut tar = tar::Archive::new(limited);
+    let (guarded, budget) =
+        continuum_core::guard_tar_headers(limited, archive.display().to_string());
+    let mut tar = tar::Archive::new(guarded);
     let mut entries = tar.entries().map_err(|e| read_error(archive, e))?;
 
-    let mut first = entries
-        .next()
+    let mut first = budget
+        .next_entry(|| entries.next())
         .ok_or_else(|| archive_error(archive, "the archive is empty"))?
         .map_err(|e| read_error(archive, e))?;
     let first_name = String::from_utf8_lossy(&first.path_bytes()).into_owned();
@@ -1018,7 +1041,7 @@ fn scan_archive(
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut count = 1u64;
     let mut bytes = 0u64;
-    for entry in entries {
+    while let Some(entry) = budget.next_entry(|| entries.next()) {
         let mut entry = entry.map_err(|e| read_error(archive, e))?;
         count += 1;
         if count > limits.max_entries {
@@ -1099,7 +1122,16 @@ fn scan_archive(
             }
         }
         let (_, sha256, size) = reader.finish();
-        if size != expected.size || sha256 != expected.sha256 {
+        if size != expected.size {
+            // The archive ends inside the member.
+            return Err(continuum_core::Error::Corrupt {
+                entry: member.to_string(),
+                expected: format!("{} bytes", expected.size),
+                actual: format!("{size} bytes (the archive is cut short)"),
+            }
+            .into());
+        }
+        if sha256 != expected.sha256 {
             return Err(continuum_core::Error::Corrupt {
                 entry: member.to_string(),
                 expected: expected.sha256.to_string(),
@@ -1109,6 +1141,9 @@ fn scan_archive(
         }
         bytes += size;
     }
+    // Read to the end: the gzip trailer (CRC-32 and length of the whole) is checked there,
+    // so a cut or damaged trailer, or anything appended, is not taken for a sound archive.
+    io::copy(&mut tar.into_inner(), &mut io::sink()).map_err(|e| read_error(archive, e))?;
     if let Some(missing) = metadata
         .members
         .iter()
@@ -1127,11 +1162,19 @@ fn scan_archive(
 
 fn parse_metadata(archive: &Path, json: &[u8]) -> Result<ArchiveMetadata> {
     let name = format!("{}:{ARCHIVE_METADATA}", archive.display());
-    let value: serde_json::Value =
+    // The version alone first, without building a tree of the whole document: a generic JSON
+    // tree takes some 16 times the text (32 bytes per `0,`).
+    #[derive(Deserialize)]
+    #[serde(expecting = "a JSON object")]
+    struct VersionOnly {
+        format_version: Option<serde_json::Number>,
+    }
+    let probe: VersionOnly =
         serde_json::from_slice(json).map_err(|e| continuum_core::Error::json(&name, &e))?;
-    let version = value
-        .get("format_version")
-        .and_then(serde_json::Value::as_u64);
+    let version = probe
+        .format_version
+        .as_ref()
+        .and_then(serde_json::Number::as_u64);
     match version {
         Some(ARCHIVE_FORMAT_VERSION) => {}
         Some(found) => {

@@ -218,8 +218,13 @@ impl Serialize for Value {
 /// The deepest nesting accepted (a bound against hostile input).
 const MAX_DEPTH: usize = 64;
 
+/// The largest document accepted: a `cluster.conf` is a few kilobytes, and its tree takes
+/// up to some 40 times its text (a map per `k{a 1} `).
+const MAX_DOCUMENT_SIZE: usize = 4 << 20;
+
 /// Parses a Dconf document into its top-level map.
 pub fn parse(text: &str, file: &str) -> Result<Value, ParseError> {
+    check_size(text, file)?;
     let mut p = Parser::new(text, file, None);
     let entries = p.members(None)?;
     Ok(Value::Map(entries))
@@ -259,6 +264,7 @@ pub struct Redacted {
 /// # Errors
 /// The [`ParseError`] of `text` when it is not valid Dconf (nothing is redacted then).
 pub fn redact_secrets(text: &str, file: &str) -> Result<Redacted, ParseError> {
+    check_size(text, file)?;
     let mut found = Secrets::default();
     let mut p = Parser::new(text, file, Some(&mut found));
     p.members(None)?;
@@ -287,6 +293,41 @@ pub fn redact_secrets(text: &str, file: &str) -> Result<Redacted, ParseError> {
         text: out,
         redacted: found.paths,
     })
+}
+
+fn check_size(text: &str, file: &str) -> Result<(), ParseError> {
+    if text.len() <= MAX_DOCUMENT_SIZE {
+        return Ok(());
+    }
+    Err(ParseError {
+        file: file.to_string(),
+        position: Position { line: 1, column: 1 },
+        message: format!(
+            "the document is {} bytes; a cluster.conf holds at most {MAX_DOCUMENT_SIZE} bytes (4 MiB)",
+            text.len()
+        ),
+    })
+}
+
+/// Text of the document as a message shows it: control characters escaped (an escape
+/// sequence could rewrite the terminal), cut after 80 characters.
+fn shown(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(80)
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect();
+    if text.chars().nth(80).is_some() {
+        out.push_str(&format!("… ({} bytes)", text.len()));
+    }
+    out
 }
 
 /// The line breaks of `value`, as written (`\n` or `\r\n`).
@@ -322,8 +363,8 @@ struct Parser<'a> {
     pos: usize,
     file: &'a str,
     depth: usize,
-    /// The last place turned into a line and column (offset, line, start of that line):
-    /// entries come in order, so counting goes on from there instead of from the start.
+    /// The last place turned into a line and column (offset, line, column): entries come in
+    /// order, so counting goes on from there instead of from the start.
     mark: std::cell::Cell<(usize, usize, usize)>,
     /// Secret values found on the way, when redacting (plain parsing pays nothing for it).
     secrets: Option<&'a mut Secrets>,
@@ -359,7 +400,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             file,
             depth: 0,
-            mark: std::cell::Cell::new((0, 1, 0)),
+            mark: std::cell::Cell::new((0, 1, 1)),
             secrets,
         }
     }
@@ -402,20 +443,21 @@ impl<'a> Parser<'a> {
 
     fn position(&self, at: usize) -> Position {
         let at = at.min(self.text.len());
-        let (from, mut line, mut start) = match self.mark.get() {
-            (offset, line, start) if offset <= at => (offset, line, start),
-            _ => (0, 1, 0),
+        let (from, mut line, mut column) = match self.mark.get() {
+            (offset, line, column) if offset <= at => (offset, line, column),
+            _ => (0, 1, 1),
         };
+        // Only the text since the last place is counted, lines and columns alike: a long
+        // line is not counted again from its start for every entry on it.
         let between = self.text.get(from..at).unwrap_or("");
-        for (i, _) in between.match_indices('\n') {
-            line += 1;
-            start = from + i + 1;
+        match between.rfind('\n') {
+            Some(last) => {
+                line += between.matches('\n').count();
+                column = between.get(last + 1..).map_or(0, |s| s.chars().count()) + 1;
+            }
+            None => column += between.chars().count(),
         }
-        self.mark.set((at, line, start));
-        let column = self
-            .text
-            .get(start..at)
-            .map_or(1, |s| s.chars().count() + 1);
+        self.mark.set((at, line, column));
         Position { line, column }
     }
 
@@ -456,7 +498,7 @@ impl<'a> Parser<'a> {
         match self.text.get(self.pos..).and_then(|s| s.chars().next()) {
             None => "the end of the file".to_string(),
             Some('\n') => "the end of the line".to_string(),
-            Some(c) => format!("`{c}`"),
+            Some(c) => format!("`{}`", shown(c.encode_utf8(&mut [0; 4]))),
         }
     }
 
@@ -466,13 +508,18 @@ impl<'a> Parser<'a> {
         loop {
             self.skip();
             match (self.peek(), close) {
-                (None, None) => return Ok(entries),
+                (None, None) => {
+                    entries.shrink_to_fit();
+                    return Ok(entries);
+                }
                 (None, Some((_, open))) => {
                     let p = self.position(open);
                     return Err(self.error(self.pos, format!("expected `}}` to close the map opened at {p}, found the end of the file")));
                 }
                 (Some(b), Some((c, _))) if b == c => {
                     self.pos += 1;
+                    // A map of one member would otherwise keep room for four.
+                    entries.shrink_to_fit();
                     return Ok(entries);
                 }
                 (Some(b','), _) | (Some(b';'), _) => {
@@ -495,17 +542,21 @@ impl<'a> Parser<'a> {
                     return Err(self.error(
                         self.pos,
                         format!(
-                            "expected `:`, `=` or a value after the key `{key}`, found {found}"
+                            "expected `:`, `=` or a value after the key `{}`, found {found}",
+                            shown(&key)
                         ),
                     ));
                 }
             }
+            // Placed before the value is read: places are counted on from the last one asked
+            // for, so asking in document order keeps a long document linear.
+            let position = self.position(key_at);
             self.skip();
             let value = self.value_at(format_args!(".{key}"), Some(&key))?;
             entries.push(Entry {
                 key,
                 value,
-                position: self.position(key_at),
+                position,
             });
         }
     }
@@ -693,6 +744,7 @@ impl<'a> Parser<'a> {
                 }
                 Some(b']') => {
                     self.pos += 1;
+                    items.shrink_to_fit();
                     return Ok(items);
                 }
                 Some(b',') => {
@@ -883,6 +935,55 @@ MIIB (not really) x
         );
         let e = parse("a: 1\nb: {\n  c: [1,\n", "c.conf").unwrap_err();
         assert_eq!(e.position.line, 4);
+    }
+
+    #[test]
+    fn many_maps_parse_in_linear_time() {
+        // The place of an entry whose value is a map was counted from the start of the text
+        // once the map had been read: quadratic in the number of maps (minutes for this).
+        let text = "k { a: 1 }\n".repeat(200_000);
+        let started = std::time::Instant::now();
+        let v = parse(&text, "m.conf").unwrap();
+        let last = v.entries().last().unwrap();
+        assert_eq!(
+            last.position,
+            Position {
+                line: 200_000,
+                column: 1
+            }
+        );
+        assert_eq!(
+            last.value.entries()[0].position,
+            Position {
+                line: 200_000,
+                column: 5
+            }
+        );
+        // And on one line: the column was counted from the start of the line each time.
+        let line = "k{a 1} ".repeat(200_000);
+        let v = parse(&line, "m.conf").unwrap();
+        let last = v.entries().last().unwrap();
+        assert_eq!(
+            last.position,
+            Position {
+                line: 1,
+                column: 7 * 199_999 + 1
+            }
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn hostile_text_is_bounded_and_shown_escaped() {
+        let key = "k".repeat(1 << 20);
+        let e = parse(&key, "c.conf").unwrap_err().to_string();
+        assert!(e.contains("(1048576 bytes)") && e.len() < 300, "{e}");
+        let e = parse("\u{1b}]0;x\u{7}", "c.conf").unwrap_err().to_string();
+        assert!(e.contains("the key `\\u{1b}`"), "{e}");
+        let big = "a: 1\n".repeat(MAX_DOCUMENT_SIZE / 5 + 1);
+        let e = parse(&big, "c.conf").unwrap_err().to_string();
+        assert!(e.starts_with("c.conf:1:1: the document is"), "{e}");
+        assert!(redact_secrets(&big, "c.conf").is_err());
     }
 
     #[test]

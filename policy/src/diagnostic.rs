@@ -206,16 +206,32 @@ impl<'a> LineIndex<'a> {
         };
         Diagnostic {
             severity,
-            message: message.into(),
+            message: visible(&message.into(), false),
             file: file.to_string(),
             line,
             column,
-            source_line,
+            source_line: visible(&source_line, true),
             width,
             caret,
-            help,
+            help: help.map(|h| visible(&h, false)),
         }
     }
+}
+
+/// Control characters of the document shown as their pictures (`␀`, `␛`): one character
+/// each, so the caret stays in place, and none of them reaches a terminal (an escape sequence
+/// in a document could otherwise rewrite the screen). Tabs stay in the source line, which
+/// shows them as spaces.
+fn visible(text: &str, keep_tabs: bool) -> String {
+    text.chars()
+        .map(|c| match u32::from(c) {
+            0x09 if keep_tabs => c,
+            code @ 0..=0x1f => char::from_u32(0x2400 + code).unwrap_or('\u{fffd}'),
+            0x7f => '\u{2421}',
+            0x80..=0x9f => '\u{fffd}',
+            _ => c,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -246,6 +262,26 @@ mod tests {
         let x = "ab\n“é” x\n".find('x').unwrap();
         assert_eq!(idx.position(x), (2, 5));
         assert_eq!(idx.line_text(2), "“é” x");
+    }
+
+    #[test]
+    fn control_characters_are_shown_as_pictures() {
+        let text = "on job::/\u{1b}[2J {\n\tpermit re\u{0}ad\n}\n";
+        let idx = LineIndex::new(text);
+        let at = text.find('\u{0}').unwrap();
+        let d = idx.diagnostic(
+            "a.pol",
+            Severity::Error,
+            Span::new(at, at + 1),
+            "found `\u{0}`",
+            None,
+        );
+        assert_eq!(d.message, "found `\u{2400}`");
+        assert_eq!(d.source_line, "\tpermit re\u{2400}ad");
+        assert_eq!(d.caret, 11);
+        let d = idx.diagnostic("a.pol", Severity::Error, Span::new(9, 10), "x", None);
+        assert_eq!(d.source_line, "on job::/\u{241b}[2J {");
+        assert!(!d.to_string().chars().any(|c| c.is_control() && c != '\n'));
     }
 
     #[test]

@@ -11,6 +11,9 @@ pub const MAX_DOCUMENT_SIZE: usize = 512 * 1024;
 const MAX_ERRORS: usize = 50;
 /// Warnings kept at most; the rest are counted (a bound on memory for hostile documents).
 pub(crate) const MAX_WARNINGS: usize = 100;
+/// The deepest nesting of `!` and `(` in a condition: each level is a level of recursion in
+/// the parser and in every walk of the tree, so a hostile document could overflow the stack.
+const MAX_NESTING: usize = 64;
 
 /// A parsed document and the warnings found on the way.
 #[derive(Debug, Clone)]
@@ -43,6 +46,8 @@ pub(crate) struct Parser<'a> {
     pub(crate) diagnostics: Vec<Diagnostic>,
     errors: usize,
     warnings: usize,
+    /// How many `!` and `(` enclose the condition being read.
+    depth: usize,
 }
 
 /// Parses a document; `file` names it in diagnostics. Returns the tree and its warnings, or
@@ -76,6 +81,7 @@ pub(crate) fn parse_document_with<'a>(
         diagnostics: Vec::new(),
         errors: 0,
         warnings: 0,
+        depth: 0,
     };
     for note in notes {
         match note {
@@ -688,19 +694,31 @@ impl<'a> Parser<'a> {
 
     fn unary(&mut self) -> Step<Condition> {
         let t = self.peek();
-        match t.kind {
-            Kind::Not => {
-                self.bump();
-                Ok(Condition::Not(Box::new(self.unary()?)))
-            }
-            Kind::LParen => {
-                self.bump();
-                let inner = self.condition()?;
-                self.expect(Kind::RParen, "`)` to close the group", None)?;
-                Ok(Condition::Group(Box::new(inner)))
-            }
-            _ => self.clause().map(Condition::Clause),
+        if !matches!(t.kind, Kind::Not | Kind::LParen) {
+            return self.clause().map(Condition::Clause);
         }
+        if self.depth >= MAX_NESTING {
+            self.error(
+                t.span,
+                format!("the condition is nested deeper than {MAX_NESTING} levels of `!` and `(`"),
+                None,
+            );
+            return Err(Recover);
+        }
+        self.depth += 1;
+        self.bump();
+        let nested = if t.kind == Kind::Not {
+            self.unary().map(|inner| Condition::Not(Box::new(inner)))
+        } else {
+            match self.condition() {
+                Ok(inner) => self
+                    .expect(Kind::RParen, "`)` to close the group", None)
+                    .map(|_| Condition::Group(Box::new(inner))),
+                Err(e) => Err(e),
+            }
+        };
+        self.depth -= 1;
+        nested
     }
 
     fn clause(&mut self) -> Step<Clause> {
@@ -752,5 +770,36 @@ impl<'a> Parser<'a> {
             value,
             span: t.span.to(end),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_conditions_are_refused_not_overflowing() {
+        // 100,000 levels once overflowed the stack (recursion per `(` and per `!`).
+        for (open, close) in [("(", ")"), ("!", "")] {
+            let text = format!(
+                "on job::/a {{\n    if ({}role == \"a\"{}) {{ permit read }}\n}}\n",
+                open.repeat(100_000),
+                close.repeat(100_000)
+            );
+            let errors = parse_document(&text, "deep.pol").unwrap_err();
+            let first = errors.iter().find(|d| d.is_error()).unwrap();
+            assert!(
+                first.message.contains("nested deeper than 64 levels"),
+                "{first}"
+            );
+            assert_eq!((first.line, first.column), (2, 9 + 64), "{first}");
+        }
+        // 64 levels are fine.
+        let text = format!(
+            "on job::/a {{\n    if {}role == \"a\"{} {{ permit read }}\n}}\n",
+            "(".repeat(64),
+            ")".repeat(64)
+        );
+        assert!(parse_document(&text, "ok.pol").is_ok());
     }
 }

@@ -10,6 +10,9 @@ use super::{ObjectKey, ObjectMeta, PutOptions, PutResult, Store, Temporary, Temp
 use crate::error::{Error, Result, printable};
 use crate::fsutil::{TEMP_MARKER, WriteOptions, write_atomic};
 
+/// Tries of a put whose folder goes while it begins.
+const CREATE_ATTEMPTS: u32 = 8;
+
 /// The prefix of the staging folders of an unpack (`unpack_tar`), hidden like temporary files.
 const STAGING_MARKER: &str = ".continuum-unpack-";
 
@@ -152,6 +155,65 @@ impl LocalStore {
         Ok((holds, newest))
     }
 
+    /// A put of a small object that need not survive a power cut: read whole first, then a
+    /// temporary file written, linked into place and removed at once, without a sync.
+    fn put_volatile(
+        &self,
+        key: &ObjectKey,
+        target: &Path,
+        data: &mut dyn Read,
+        options: &PutOptions,
+    ) -> Result<PutResult> {
+        let mut bytes = Vec::new();
+        crate::archive::LimitedReader::new(data, super::MAX_VOLATILE_SIZE, key.as_str())
+            .read_to_end(&mut bytes)
+            .map_err(|e| super::io_error(self, key, e))?;
+        let sha256 = crate::digest::Digest::of(&bytes);
+        if let Some(expected) = options.expected_sha256
+            && expected != sha256
+        {
+            return Err(Error::Corrupt {
+                entry: key.to_string(),
+                expected: expected.to_string(),
+                actual: sha256.to_string(),
+            });
+        }
+        let exists = || Error::AlreadyExists {
+            key: key.to_string(),
+            store: self.url(),
+        };
+        if fs::symlink_metadata(target).is_ok() {
+            return Err(exists());
+        }
+        let dir = target.parent().unwrap_or(&self.root);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+            let temp = dir.join(format!("{TEMP_MARKER}{:016x}", rand::random::<u64>()));
+            let written = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)
+                .and_then(|mut f| io::Write::write_all(&mut f, &bytes))
+                .and_then(|()| fs::hard_link(&temp, target));
+            let _ = fs::remove_file(&temp);
+            match written {
+                Ok(()) => {
+                    return Ok(PutResult {
+                        size: bytes.len() as u64,
+                        sha256,
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(exists()),
+                // The folder or the temporary file went meanwhile (a prune sweeping): the
+                // content is in memory, so the put starts again.
+                Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < CREATE_ATTEMPTS => {}
+                Err(e) => return Err(Error::io("write", target, e)),
+            }
+        }
+    }
+
     fn not_found(&self, key: &ObjectKey) -> Error {
         Error::NotFound {
             key: key.to_string(),
@@ -228,11 +290,32 @@ impl Store for LocalStore {
 
     fn put(&self, key: &ObjectKey, data: &mut dyn Read, options: &PutOptions) -> Result<PutResult> {
         let target = self.path_of(key);
+        if options.volatile {
+            return self.put_volatile(key, &target, data, options);
+        }
         let write = WriteOptions {
             expected_sha256: options.expected_sha256,
             ..WriteOptions::default()
         };
-        match write_atomic(&target, data, write) {
+        let mut attempt = 0;
+        let written = loop {
+            attempt += 1;
+            match write_atomic(&target, data, write) {
+                // A folder on the way went between its creation and that of the temporary
+                // file (a prune sweeping empty folders while this put began): nothing was
+                // read yet, so the put starts again.
+                Err(Error::Io {
+                    action: "create",
+                    path,
+                    source,
+                }) if source.kind() == io::ErrorKind::NotFound
+                    && attempt < CREATE_ATTEMPTS
+                    && (Some(path.as_path()) == target.parent()
+                        || path.parent() == target.parent()) => {}
+                other => break other,
+            }
+        };
+        match written {
             Ok((size, sha256)) => Ok(PutResult { size, sha256 }),
             Err(Error::FileExists { .. }) => Err(Error::AlreadyExists {
                 key: key.to_string(),
@@ -308,17 +391,23 @@ impl Store for LocalStore {
                 } else {
                     format!("{rel}/{name}")
                 };
-                let ft = entry
-                    .file_type()
-                    .map_err(|e| Error::io("stat", entry.path(), e))?;
+                // An entry removed between the reading of its folder and its own (a
+                // concurrent delete) is not listed.
+                let ft = match entry.file_type() {
+                    Ok(ft) => ft,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(Error::io("stat", entry.path(), e)),
+                };
                 if ft.is_dir() {
                     if key.starts_with(prefix) || prefix.starts_with(&format!("{key}/")) {
                         stack.push((entry.path(), key));
                     }
                 } else if ft.is_file() && key.starts_with(prefix) {
-                    let md = entry
-                        .metadata()
-                        .map_err(|e| Error::io("stat", entry.path(), e))?;
+                    let md = match entry.metadata() {
+                        Ok(md) => md,
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(Error::io("stat", entry.path(), e)),
+                    };
                     out.push(meta_of(key, &md));
                 }
             }

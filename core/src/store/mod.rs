@@ -4,6 +4,7 @@
 //! default) and [`S3Store`] (S3 and S3-compatible servers). A store never overwrites an
 //! object: `put` to an existing key fails with [`Error::AlreadyExists`].
 
+mod lease;
 mod local;
 mod s3;
 mod url;
@@ -19,6 +20,13 @@ use crate::archive::MemberPath;
 use crate::digest::Digest;
 use crate::error::{Error, Result, printable};
 
+pub use self::lease::{
+    DEFAULT_LEASE_DURATION, LEASE_FORMAT_VERSION, LeaseDocument, LeaseHolder, LeaseStatus,
+    PRUNE_LOCK_PREFIX, ProcessIdentity,
+};
+pub(crate) use self::lease::{
+    HeldLease, LeaseState, lease_status, read_lease, take_exclusive, while_held,
+};
 pub use self::local::LocalStore;
 pub use self::s3::{S3Options, S3Store, SHA256_METADATA, Secret};
 pub use self::url::{StoreOptions, open_store};
@@ -87,13 +95,23 @@ pub struct PutOptions {
     /// The SHA-256 the content must have. The store checks it while streaming and refuses
     /// to make the object visible when it differs. S3 keeps it as object metadata.
     pub expected_sha256: Option<Digest>,
+    /// The object need not survive a power cut (a lease object: its writer would not
+    /// either). A folder store then writes it whole without syncing, so that the put is
+    /// quick and its temporary file is there for as short a time as can be. For small
+    /// objects only: the content is read whole into memory (at most
+    /// [`MAX_VOLATILE_SIZE`] bytes). Still atomic, and still never overwrites.
+    pub volatile: bool,
 }
+
+/// The largest object put with [`PutOptions::volatile`].
+pub const MAX_VOLATILE_SIZE: u64 = 1 << 20;
 
 impl PutOptions {
     /// Options that expect the content to have `digest`.
     pub fn expecting(digest: Digest) -> Self {
         Self {
             expected_sha256: Some(digest),
+            volatile: false,
         }
     }
 }

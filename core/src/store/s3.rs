@@ -168,6 +168,22 @@ impl S3Store {
                 ..RetryConfig::default()
             });
         if let Some(endpoint) = &options.endpoint {
+            // Checked here, whatever way the endpoint came (options, `?endpoint=`, the
+            // environment): its own `user:password@` would reach the client's errors and Debug.
+            let parsed = url::Url::parse(endpoint)
+                .map_err(|e| invalid(format!("the S3 endpoint is not a URL: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(invalid(
+                    "the S3 endpoint must be an `http://` or `https://` URL".to_string(),
+                ));
+            }
+            if !parsed.username().is_empty() || parsed.password().is_some() {
+                return Err(invalid(
+                    "credentials are not allowed in the S3 endpoint; use the S3 options or \
+                     AWS_* variables"
+                        .to_string(),
+                ));
+            }
             builder = builder
                 .with_endpoint(endpoint)
                 .with_allow_http(endpoint.starts_with("http://"));

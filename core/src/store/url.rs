@@ -4,7 +4,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{DynStore, LocalStore, S3Options, S3Store};
-use crate::error::{Error, Result};
+use crate::archive::{MAX_PATH_LEN, MemberPath};
+use crate::error::{Error, Result, printable};
+
+/// The longest store URL accepted, in bytes: a path of [`MAX_PATH_LEN`] and its options.
+const MAX_URL_LEN: usize = 2 * MAX_PATH_LEN;
+/// How much of a URL an error shows.
+const SHOWN_URL_LEN: usize = 200;
 
 /// Options that apply when the URL names an S3 store; the URL's query parameters
 /// (`endpoint`, `region`, `path_style`) override them.
@@ -31,7 +37,7 @@ impl StoreOptions {
 /// options or the `AWS_*` variables, and a URL holding `user:password@` is refused.
 pub fn open_store(url: &str, options: &StoreOptions) -> Result<DynStore> {
     let invalid = |reason: &str| Error::InvalidStoreUrl {
-        url: redact_userinfo(url),
+        url: shown(url),
         reason: reason.to_string(),
     };
     if url.is_empty() {
@@ -39,13 +45,32 @@ pub fn open_store(url: &str, options: &StoreOptions) -> Result<DynStore> {
             "empty store URL, expected a folder path or `s3://bucket/prefix`",
         ));
     }
+    // The URL parser would drop tabs and line breaks silently, and a path keeps them: either
+    // way the store is not the one the text seems to name.
+    if url.chars().any(char::is_control) {
+        return Err(invalid("control characters are not allowed"));
+    }
+    if url.len() > MAX_URL_LEN {
+        return Err(invalid(&format!(
+            "{} bytes long, longer than {MAX_URL_LEN} bytes",
+            url.len()
+        )));
+    }
+    let folder = |path: &str| -> Result<DynStore> {
+        if path.len() > MAX_PATH_LEN {
+            return Err(invalid(&format!(
+                "the path is longer than {MAX_PATH_LEN} bytes"
+            )));
+        }
+        Ok(Arc::new(LocalStore::new(PathBuf::from(path))))
+    };
     if let Some(path) = url.strip_prefix("file://") {
         if !path.starts_with('/') {
             return Err(invalid(
                 "a `file://` URL needs an absolute path (`file:///…`)",
             ));
         }
-        return Ok(Arc::new(LocalStore::new(PathBuf::from(path))));
+        return folder(path);
     }
     if url.starts_with("s3://") {
         let parsed = url::Url::parse(url).map_err(|e| invalid(&format!("not a URL: {e}")))?;
@@ -54,10 +79,26 @@ pub fn open_store(url: &str, options: &StoreOptions) -> Result<DynStore> {
                 "credentials are not allowed in the URL; use the S3 options or AWS_* variables",
             ));
         }
+        if parsed.fragment().is_some() {
+            return Err(invalid("a fragment (`#…`) is not allowed"));
+        }
+        // The parser resolves `..` (also written `%2e%2e`) away: the prefix is checked as
+        // written, decoded, so that `s3://bucket/a/../..` is refused rather than moved.
+        let written = raw_path(url).trim_matches('/');
+        if !written.is_empty() {
+            MemberPath::parse(&percent_decode(written)).map_err(|e| invalid(&e.to_string()))?;
+        }
         let bucket = parsed.host_str().unwrap_or_default().to_string();
         let prefix = parsed.path().trim_matches('/').to_string();
         let mut s3 = options.s3.clone();
+        let mut given = std::collections::BTreeSet::new();
         for (key, value) in parsed.query_pairs() {
+            if !given.insert(key.clone()) {
+                return Err(invalid(&format!(
+                    "the option `{}` is given twice",
+                    printable(&key)
+                )));
+            }
             match key.as_ref() {
                 "endpoint" => s3.endpoint = Some(value.into_owned()),
                 "region" => s3.region = Some(value.into_owned()),
@@ -67,30 +108,68 @@ pub fn open_store(url: &str, options: &StoreOptions) -> Result<DynStore> {
                 }
                 other => {
                     return Err(invalid(&format!(
-                        "unknown option `{other}`, expected endpoint, region or path_style"
+                        "unknown option `{}`, expected endpoint, region or path_style",
+                        printable(other)
                     )));
                 }
-            }
-        }
-        if let Some(endpoint) = &s3.endpoint {
-            // An endpoint's own `user:password@` would reach the client's errors and Debug.
-            let holds_credentials = url::Url::parse(endpoint)
-                .map(|e| !e.username().is_empty() || e.password().is_some())
-                .map_err(|e| invalid(&format!("the S3 endpoint is not a URL: {e}")))?;
-            if holds_credentials {
-                return Err(invalid(
-                    "credentials are not allowed in the S3 endpoint; use the S3 options or AWS_* variables",
-                ));
             }
         }
         return Ok(Arc::new(S3Store::open(&bucket, &prefix, &s3)?));
     }
     if let Some((scheme, _)) = url.split_once("://") {
         return Err(invalid(&format!(
-            "unsupported scheme `{scheme}`, expected a path, `file://` or `s3://`"
+            "unsupported scheme `{}`, expected a path, `file://` or `s3://`",
+            shown(scheme)
         )));
     }
-    Ok(Arc::new(LocalStore::new(PathBuf::from(url))))
+    folder(url)
+}
+
+/// A URL as an error shows it: without credentials or query values, control characters
+/// escaped, cut after [`SHOWN_URL_LEN`] characters.
+fn shown(url: &str) -> String {
+    let text = printable(&redact_userinfo(url));
+    match text.char_indices().nth(SHOWN_URL_LEN) {
+        Some((cut, _)) => format!(
+            "{}… ({} bytes)",
+            text.get(..cut).unwrap_or_default(),
+            url.len()
+        ),
+        None => text,
+    }
+}
+
+/// The path of an `s3://` URL as written: after the bucket, before any `?` or `#`.
+fn raw_path(url: &str) -> &str {
+    let rest = url.strip_prefix("s3://").unwrap_or(url);
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    rest.find('/')
+        .and_then(|i| rest.get(i..))
+        .unwrap_or_default()
+}
+
+/// Decodes `%XX` escapes (anything else, a malformed escape included, stays as is).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(decoded)) => {
+                out.push(decoded);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
@@ -174,6 +253,34 @@ mod tests {
         let e = open_store("gs://b/p", &StoreOptions::default()).unwrap_err();
         assert!(e.to_string().contains("unsupported scheme `gs`"), "{e}");
         assert!(open_store("", &StoreOptions::default()).is_err());
+    }
+
+    #[test]
+    fn refuses_hostile_urls() {
+        let o = StoreOptions::default();
+        for (url, expected) in [
+            ("s3://b/a/../../etc", "`..` is not allowed"),
+            ("s3://b/a/%2e%2E/x", "`..` is not allowed"),
+            ("s3://b/a%2F..%2Fx", "`..` is not allowed"),
+            ("s3://b/p\nq", "control characters"),
+            ("/tmp/a\u{0}b", "control characters"),
+            ("s3://b/p?region=a&region=b", "`region` is given twice"),
+            ("s3://b/p#x", "fragment"),
+            ("s3://b/p?endpoint=file:///etc", "`http://` or `https://`"),
+        ] {
+            let e = open_store(url, &o).unwrap_err().to_string();
+            assert!(e.contains(expected), "{url:?}: {e}");
+            assert!(!e.chars().any(char::is_control), "{e:?}");
+        }
+        let long = format!("s3://b/{}", "p".repeat(1 << 20));
+        let e = open_store(&long, &o).unwrap_err().to_string();
+        assert!(e.contains("longer than 8192 bytes") && e.len() < 400, "{e}");
+        let e = open_store(&"d".repeat(5000), &o).unwrap_err().to_string();
+        assert!(e.contains("longer than 4096 bytes") && e.len() < 400, "{e}");
+        assert_eq!(percent_decode("a%2f%zz%4"), "a/%zz%4");
+        // What stays accepted.
+        open_store("s3://b/a/./b/?region=x", &o).unwrap();
+        open_store("s3://b/", &o).unwrap();
     }
 
     #[test]
