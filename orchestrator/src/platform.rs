@@ -1120,7 +1120,7 @@ impl PlatformRestorePlan {
                 let counting = move |name: &str| -> Result<Box<dyn Read + Send + 's>> {
                     let inner =
                         continuum_core::open_artifact_decrypted(store, manifest, name, identities)?;
-                    Ok(Box::new(TrackedReader::new(inner, tracker)))
+                    Ok(Box::new(Counting::new(inner, tracker)))
                 };
                 let report = plan.apply_with(&counting)?;
                 Ok((
@@ -1138,7 +1138,7 @@ impl PlatformRestorePlan {
                     tracker.bytes(item.size);
                     return Ok(("identical file kept".to_string(), None));
                 }
-                let mut data = TrackedReader::new(open(&item.artifact)?, tracker);
+                let mut data = Counting::new(open(&item.artifact)?, tracker);
                 let mut write =
                     continuum_core::WriteOptions::replacing(item.action == PlatformAction::Replace);
                 write.expected_sha256 = Some(recorded_digest(artifact));
@@ -1180,7 +1180,7 @@ impl PlatformRestorePlan {
                     .suffix(".cntmp")
                     .tempfile_in(registry.root())
                     .map_err(|e| continuum_core::Error::io("create", registry.root(), e))?;
-                let mut data = TrackedReader::new(open(&item.artifact)?, tracker);
+                let mut data = Counting::new(open(&item.artifact)?, tracker);
                 let mut file = temp
                     .reopen()
                     .map_err(|e| continuum_core::Error::io("open", temp.path(), e))?;
@@ -1224,26 +1224,6 @@ impl PlatformRestorePlan {
                 ))
             }
         }
-    }
-}
-
-/// A reader that tells a tracker how many bytes went through (owning its inner reader).
-struct TrackedReader<'t, 'a> {
-    inner: Box<dyn Read + Send + 't>,
-    tracker: &'t Tracker<'a>,
-}
-
-impl<'t, 'a> TrackedReader<'t, 'a> {
-    fn new(inner: Box<dyn Read + Send + 't>, tracker: &'t Tracker<'a>) -> Self {
-        Self { inner, tracker }
-    }
-}
-
-impl Read for TrackedReader<'_, '_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.tracker.bytes(n as u64);
-        Ok(n)
     }
 }
 
