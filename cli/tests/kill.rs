@@ -17,31 +17,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use continuum_orchestrator::PgTarget;
 use continuum_testkit::{create_bucket, pg_url, s3_endpoint, s3_options, unique};
+
+mod support;
 use serde_json::Value;
-
-const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo-cluster");
-
-/// The demo cluster's databases: component, seed file.
-const DATABASES: [(&str, &str); 4] = [
-    ("component-database", "component_database"),
-    ("auditlog-database", "auditlog_database"),
-    ("monitoring", "monitoring"),
-    ("orchestrator", "orchestrator"),
-];
+use support::{Databases, bin, cluster_dir, stderr, walk};
 
 /// Rows added to each database beside the demo's own, so that a backup takes about a
 /// second in a debug build: long enough to be killed in the middle of its dumps.
 const BULK_ROWS: u32 = 30_000;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_continuum-backup"))
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn env_number(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
@@ -64,126 +48,23 @@ impl Rng {
     }
 }
 
-/// The demo databases under names no other test uses, seeded and enlarged; dropped at the
-/// end (sessions a killed backup left are forced out).
-struct Databases {
-    target: PgTarget,
-    /// component → database
-    names: BTreeMap<&'static str, String>,
-}
-
-impl Databases {
-    fn create() -> Self {
-        let target = PgTarget::parse(&pg_url()).unwrap();
-        let mut dbs = Self {
-            target,
-            names: BTreeMap::new(),
-        };
-        let tag = unique("kill").replace('-', "_");
-        for (component, seed) in DATABASES {
-            let name = format!("{tag}_{seed}");
-            dbs.psql("postgres", &["-c", &format!("CREATE DATABASE \"{name}\"")]);
-            dbs.names.insert(component, name.clone());
-            let file = format!("{DEMO}/seed/{seed}.sql");
-            dbs.psql(&name, &["-v", "ON_ERROR_STOP=1", "-f", &file]);
-            dbs.psql(
-                &name,
-                &[
-                    "-c",
-                    &format!(
-                        "CREATE TABLE kill_bulk AS SELECT i, md5(i::text) AS h, \
-                         repeat(md5((i * 7)::text), 4) AS pad FROM generate_series(1, {BULK_ROWS}) i"
-                    ),
-                ],
-            );
-        }
-        dbs
-    }
-
-    fn psql(&self, database: &str, args: &[&str]) -> String {
-        let o = self
-            .target
-            .command("psql")
-            .args(["-X", "-q", "-A", "-t", "-d", database])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "psql {args:?}: {}", stderr(&o));
-        String::from_utf8_lossy(&o.stdout).trim().to_string()
-    }
-
-    fn overrides(&self) -> Vec<String> {
-        self.names
-            .iter()
-            .flat_map(|(c, d)| ["--database".to_string(), format!("{c}={d}")])
-            .collect()
-    }
-
-    /// Server sessions on the test's databases.
-    fn sessions(&self) -> u64 {
-        let list = self
-            .names
-            .values()
-            .map(|n| format!("'{n}'"))
-            .collect::<Vec<_>>()
-            .join(",");
-        self.psql(
-            "postgres",
-            &[
-                "-c",
-                &format!("SELECT count(*) FROM pg_stat_activity WHERE datname IN ({list})"),
-            ],
-        )
-        .parse()
-        .unwrap()
-    }
-}
-
-impl Drop for Databases {
-    fn drop(&mut self) {
-        for name in self.names.values() {
-            // Best effort, and never a panic while unwinding.
-            let _ = self
-                .target
-                .command("psql")
-                .args(["-X", "-q", "-d", "postgres", "-c"])
-                .arg(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .output();
-        }
-    }
-}
-
-/// A copy of the demo cluster folder (cluster.conf, Terraform, policy documents) with a
-/// job-data registry of one package, so that the backup writes every kind of artifact.
-fn cluster_dir(root: &Path) -> PathBuf {
-    let dir = root.join("cluster");
-    fs::create_dir_all(dir.join("policy")).unwrap();
-    for name in ["cluster.conf", "main.tf", "variables.tf"] {
-        fs::copy(Path::new(DEMO).join(name), dir.join(name)).unwrap();
-    }
-    for entry in fs::read_dir(Path::new(DEMO).join("policy")).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), dir.join("policy").join(entry.file_name())).unwrap();
-    }
-    let layer = root.join("demo-runtime.tar.gz");
-    let o = Command::new("tar")
-        .arg("-czf")
-        .arg(&layer)
-        .arg("-C")
-        .arg(Path::new(DEMO).join("jobdata-src/packages/demo-runtime"))
-        .arg(".")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "tar: {}", stderr(&o));
-    let o = bin()
-        .args(["package", "from-file"])
-        .arg(&layer)
-        .args(["--name", "demo-runtime", "--cluster"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "package from-file: {}", stderr(&o));
-    dir
+/// Server sessions on the test's databases.
+fn server_sessions(dbs: &Databases) -> u64 {
+    let list = dbs
+        .names
+        .values()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    dbs.psql(
+        "postgres",
+        &[
+            "-c",
+            &format!("SELECT count(*) FROM pg_stat_activity WHERE datname IN ({list})"),
+        ],
+    )
+    .parse()
+    .unwrap()
 }
 
 /// A process as `/proc/PID/stat` tells it.
@@ -274,32 +155,6 @@ impl Target {
             .collect();
         (sets, incomplete)
     }
-}
-
-fn walk(root: &Path) -> Vec<String> {
-    fn go(root: &Path, dir: &Path, out: &mut Vec<String>) {
-        let Ok(entries) = fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let rel = entry
-                .path()
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            if entry.file_type().unwrap().is_dir() {
-                out.push(format!("{rel}/"));
-                go(root, &entry.path(), out);
-            } else {
-                out.push(rel);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    go(root, root, &mut out);
-    out.sort();
-    out
 }
 
 fn artifact_names(manifest: &Value) -> BTreeSet<String> {
@@ -537,7 +392,7 @@ fn killing_backup_at_random_points_never_lists_a_partial_set() {
     eprintln!("CONTINUUM_KILL_SEED={seed}");
     let mut rng = Rng(seed.max(1));
     let dir = tempfile::tempdir().unwrap();
-    let dbs = Databases::create();
+    let dbs = Databases::create("kill", BULK_ROWS);
     let cluster = cluster_dir(dir.path());
     // The job-data export goes through a temporary file in TMPDIR: watch what kills leave.
     let tmp = dir.path().join("tmp");
@@ -586,14 +441,248 @@ fn killing_backup_at_random_points_never_lists_a_partial_set() {
     let endpoint = s3_endpoint();
     let bucket = unique("kill");
     create_bucket(&endpoint, &bucket);
-    let (b, e) = (bucket.clone(), endpoint.clone());
-    let s3 = Target {
+    let s3 = s3_target(&endpoint, &bucket, &tmp);
+    let n3 = env_number("CONTINUUM_KILL_S3_TRIALS", 4);
+    let (s3_tally, more) = trials(&s3, &backup, n3, &mut rng);
+    programs.extend(more);
+    eprintln!("[s3] {n3} trials: {s3_tally:?}");
+
+    // What killed backups leave outside the store.
+    let left = lingering(&programs, Duration::from_secs(5));
+    let job_data_temps: Vec<String> = fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut sessions = server_sessions(&dbs);
+    while sessions > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        sessions = server_sessions(&dbs);
+    }
+    eprintln!(
+        "database programs the backups ran: {}; still there 5 s after the last kill: {left:?}; \
+         server sessions left on the test's databases: {sessions}",
+        programs.len(),
+    );
+    if !job_data_temps.is_empty() {
+        // Not the store's: the job-data export's named temporary file, which a SIGKILL
+        // leaves in TMPDIR. Reported, not failed.
+        eprintln!(
+            "NOTE: killed backups left {} file(s) in TMPDIR: {job_data_temps:?}",
+            job_data_temps.len()
+        );
+    }
+    assert!(
+        left.iter().all(|p| p.state == 'Z'),
+        "pg_dump programs of killed backups still run: {left:?}"
+    );
+    assert_eq!(sessions, 0, "server sessions of killed backups remain");
+    eprintln!("kill test done in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// Kills `child` after `delay` unless it ends first; true when it was killed.
+fn kill_after(child: &mut std::process::Child, delay: Duration) -> bool {
+    let started = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        let left = delay.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return true;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(2)));
+    }
+}
+
+/// `sets create` of every file in `files` into the store, `n` times.
+fn fill(target: &Target, files: &[PathBuf], n: usize) {
+    for _ in 0..n {
+        let mut args: Vec<&str> = vec!["sets", "create", &target.store];
+        args.extend(files.iter().map(|f| f.to_str().unwrap()));
+        let o = target.run(&args);
+        assert!(o.status.success(), "sets create: {}", stderr(&o));
+    }
+}
+
+/// Every file in the store belongs to a listed set (its manifest or one of its artifacts).
+fn only_listed_sets(target: &Target, sets: &BTreeMap<String, Value>, trial: u64) {
+    let mut allowed: BTreeSet<String> = BTreeSet::new();
+    for (id, manifest) in sets {
+        allowed.insert(format!("sets/{id}/manifest.json"));
+        for a in manifest["artifacts"].as_array().unwrap() {
+            allowed.insert(format!("sets/{id}/{}", a["path"].as_str().unwrap()));
+        }
+    }
+    let contents = (target.contents)();
+    let stray: Vec<&String> = contents
+        .iter()
+        .filter(|p| match p.strip_suffix('/') {
+            Some(_) => !allowed.iter().any(|a| a.starts_with(p.as_str())),
+            None => !allowed.contains(*p),
+        })
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "[{}] trial {trial}: left {stray:?}",
+        target.label
+    );
+}
+
+/// Kills `sets prune` at random points of its run over a store of `SETS` sets, `trials`
+/// times: every set still listed verifies, the sets the policy keeps are always there, and
+/// a rerun prunes to exactly them, leaving nothing else in the store.
+fn prune_trials(target: &Target, files: &[PathBuf], trials: u64, rng: &mut Rng) -> (u32, u32) {
+    const SETS: usize = 12;
+    const KEEP: usize = 3;
+    let prune = [
+        "sets",
+        "prune",
+        &target.store,
+        "--keep-last",
+        "3",
+        "--incomplete-grace",
+        "0",
+        "--json",
+    ];
+    fill(target, files, SETS);
+    let began = Instant::now();
+    let o = target.run(&prune);
+    let reference = began.elapsed();
+    assert!(o.status.success(), "the reference prune: {}", stderr(&o));
+    eprintln!(
+        "[{}] pruning {SETS} sets to {KEEP} takes {:.3} s",
+        target.label,
+        reference.as_secs_f64()
+    );
+    let (mut killed, mut finished) = (0, 0);
+    for trial in 0..trials {
+        let (before, _) = target.list();
+        fill(target, files, SETS - before.len());
+        let (before, incomplete) = target.list();
+        assert!(incomplete.is_empty(), "{incomplete:?}");
+        let mut newest: Vec<(String, String)> = before
+            .iter()
+            .map(|(id, m)| (m["created_at"].as_str().unwrap().to_string(), id.clone()))
+            .collect();
+        newest.sort();
+        let kept: BTreeSet<String> = newest
+            .iter()
+            .rev()
+            .take(KEEP)
+            .map(|(_, id)| id.clone())
+            .collect();
+        let fraction = (trial as f64 + rng.unit()) / trials as f64;
+        let delay = reference.mul_f64(1.1 * fraction);
+        let mut child = target
+            .command(&prune)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        if kill_after(&mut child, delay) {
+            killed += 1;
+        } else {
+            finished += 1;
+        }
+        let (after, _) = target.list();
+        for id in after.keys() {
+            assert!(before.contains_key(id), "trial {trial}: {id} appeared");
+        }
+        for id in &kept {
+            assert!(
+                after.contains_key(id),
+                "trial {trial} (killed after {delay:?}): prune removed {id}, which the policy keeps"
+            );
+        }
+        let o = target.run(&["sets", "verify", &target.store]);
+        assert!(
+            o.status.success(),
+            "trial {trial} (killed after {delay:?}): a listed set does not verify: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            stderr(&o)
+        );
+        let o = target.run(&prune);
+        assert!(
+            o.status.success(),
+            "trial {trial}: the rerun: {}",
+            stderr(&o)
+        );
+        let (after, incomplete) = target.list();
+        assert!(incomplete.is_empty(), "trial {trial}: {incomplete:?}");
+        assert_eq!(
+            after.keys().cloned().collect::<BTreeSet<_>>(),
+            kept,
+            "trial {trial}: the rerun keeps exactly the newest {KEEP}"
+        );
+        only_listed_sets(target, &after, trial);
+    }
+    (killed, finished)
+}
+
+#[test]
+fn killing_prune_at_random_points_never_damages_a_kept_set() {
+    let seed = env_number(
+        "CONTINUUM_KILL_SEED",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+            | 1,
+    );
+    eprintln!("CONTINUUM_KILL_SEED={seed}");
+    let mut rng = Rng(seed.max(1));
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<PathBuf> = (0..4)
+        .map(|i| {
+            let path = dir.path().join(format!("part-{i}.bin"));
+            let bytes: Vec<u8> = (0..200_000u32)
+                .map(|_| (rng.unit() * 256.0) as u8)
+                .collect();
+            fs::write(&path, bytes).unwrap();
+            path
+        })
+        .collect();
+
+    let root = dir.path().join("store");
+    let walk_root = root.clone();
+    let folder = Target {
+        label: "folder",
+        store: root.to_string_lossy().into_owned(),
+        window: (0.0, 1.1),
+        args: Vec::new(),
+        envs: Vec::new(),
+        contents: Box::new(move || walk(&walk_root)),
+    };
+    let n = env_number("CONTINUUM_KILL_PRUNE_TRIALS", 10);
+    let (killed, finished) = prune_trials(&folder, &files, n, &mut rng);
+    eprintln!("[folder] {n} prune trials: {killed} killed, {finished} finished");
+
+    let endpoint = s3_endpoint();
+    let bucket = unique("kill-prune");
+    create_bucket(&endpoint, &bucket);
+    let s3 = s3_target(&endpoint, &bucket, dir.path());
+    let n3 = env_number("CONTINUUM_KILL_PRUNE_S3_TRIALS", 4);
+    let (killed3, finished3) = prune_trials(&s3, &files, n3, &mut rng);
+    eprintln!("[s3] {n3} prune trials: {killed3} killed, {finished3} finished");
+    if n >= 10 {
+        assert!(killed > 0, "no prune was killed");
+    }
+}
+
+/// A store in an S3 bucket (moto), its contents as the server lists them.
+fn s3_target(endpoint: &str, bucket: &str, tmp: &Path) -> Target {
+    let (b, e) = (bucket.to_string(), endpoint.to_string());
+    Target {
         label: "s3",
         store: format!("s3://{bucket}/backups"),
         window: (0.4, 1.15),
         args: vec![
             "--s3-endpoint".into(),
-            endpoint.clone(),
+            endpoint.to_string(),
             "--s3-path-style".into(),
             "--s3-region".into(),
             "us-east-1".into(),
@@ -626,42 +715,189 @@ fn killing_backup_at_random_points_never_lists_a_partial_set() {
             }
             all.into_iter().collect()
         }),
-    };
-    let n3 = env_number("CONTINUUM_KILL_S3_TRIALS", 4);
-    let (s3_tally, more) = trials(&s3, &backup, n3, &mut rng);
-    programs.extend(more);
-    eprintln!("[s3] {n3} trials: {s3_tally:?}");
-
-    // What killed backups leave outside the store.
-    let left = lingering(&programs, Duration::from_secs(5));
-    let job_data_temps: Vec<String> = fs::read_dir(&tmp)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut sessions = dbs.sessions();
-    while sessions > 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-        sessions = dbs.sessions();
     }
-    eprintln!(
-        "database programs the backups ran: {}; still there 5 s after the last kill: {left:?}; \
-         server sessions left on the test's databases: {sessions}",
-        programs.len(),
+}
+
+/// A cluster folder whose registry holds `n` packages of one incompressible layer each.
+fn registry_with_packages(root: &Path, n: usize, layer_bytes: usize, rng: &mut Rng) -> PathBuf {
+    let cluster = root.join("source");
+    for i in 0..n {
+        let src = root.join(format!("layer-{i}"));
+        fs::create_dir_all(&src).unwrap();
+        let bytes: Vec<u8> = (0..layer_bytes)
+            .map(|_| (rng.unit() * 256.0) as u8)
+            .collect();
+        fs::write(src.join("data.bin"), bytes).unwrap();
+        let layer = root.join(format!("layer-{i}.tar.gz"));
+        let o = Command::new("tar")
+            .arg("-czf")
+            .arg(&layer)
+            .arg("-C")
+            .arg(&src)
+            .arg(".")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "tar: {}", stderr(&o));
+        let o = bin()
+            .args(["package", "from-file"])
+            .arg(&layer)
+            .args(["--name", &format!("bulk-{i}"), "--cluster"])
+            .arg(&cluster)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "package from-file: {}", stderr(&o));
+    }
+    cluster
+}
+
+fn export_all(cluster: &Path, out: &Path, force: bool) -> Command {
+    let mut cmd = bin();
+    cmd.args(["export", "all", "--cluster"])
+        .arg(cluster)
+        .arg("--output")
+        .arg(out);
+    if force {
+        cmd.arg("--force");
+    }
+    cmd
+}
+
+fn timed(mut cmd: Command) -> Duration {
+    let began = Instant::now();
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{cmd:?}: {}", stderr(&o));
+    began.elapsed()
+}
+
+#[test]
+fn killing_export_and_import_at_random_points_leaves_nothing_half_written() {
+    let seed = env_number(
+        "CONTINUUM_KILL_SEED",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+            | 1,
     );
-    if !job_data_temps.is_empty() {
-        // Not the store's: the job-data export's named temporary file, which a SIGKILL
-        // leaves in TMPDIR. Reported, not failed.
-        eprintln!(
-            "NOTE: killed backups left {} file(s) in TMPDIR: {job_data_temps:?}",
-            job_data_temps.len()
+    eprintln!("CONTINUUM_KILL_SEED={seed}");
+    let mut rng = Rng(seed.max(1));
+    let dir = tempfile::tempdir().unwrap();
+    let source = registry_with_packages(dir.path(), 3, 6 << 20, &mut rng);
+    let reference = dir.path().join("reference.cntmp");
+    let took = timed(export_all(&source, &reference, false));
+    let expected = fs::read(&reference).unwrap();
+    eprintln!(
+        "exporting {} bytes takes {:.3} s",
+        expected.len(),
+        took.as_secs_f64()
+    );
+
+    // Export: the output is absent or whole (the writer is deterministic: byte for byte
+    // the reference), and nothing else is left beside it.
+    let n = env_number("CONTINUUM_KILL_EXPORT_TRIALS", 10);
+    let (mut killed, mut whole_after_kill) = (0, 0);
+    for trial in 0..n {
+        let out_dir = dir.path().join(format!("export-{trial}"));
+        fs::create_dir_all(&out_dir).unwrap();
+        let out = out_dir.join("all.cntmp");
+        let delay = took.mul_f64(1.25 * (trial as f64 + rng.unit()) / n as f64);
+        let mut child = export_all(&source, &out, false)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let was_killed = kill_after(&mut child, delay);
+        killed += u32::from(was_killed);
+        if out.exists() {
+            assert!(
+                fs::read(&out).unwrap() == expected,
+                "trial {trial} (killed after {delay:?}): a partial export is in place"
+            );
+            whole_after_kill += u32::from(was_killed);
+            // A rerun refuses to overwrite it, and replaces it when forced.
+            let o = export_all(&source, &out, false).output().unwrap();
+            assert!(!o.status.success() && stderr(&o).contains("all.cntmp"));
+            timed(export_all(&source, &out, true));
+        } else {
+            timed(export_all(&source, &out, false));
+        }
+        assert!(fs::read(&out).unwrap() == expected, "trial {trial}");
+        assert_eq!(
+            walk(&out_dir),
+            vec!["all.cntmp".to_string()],
+            "trial {trial} (killed after {delay:?}): left beside the export"
         );
     }
-    assert!(
-        left.iter().all(|p| p.state == 'Z'),
-        "pg_dump programs of killed backups still run: {left:?}"
-    );
-    assert_eq!(sessions, 0, "server sessions of killed backups remain");
-    eprintln!("kill test done in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!("{n} export trials: {killed} killed ({whole_after_kill} after the file was whole)");
+
+    // Import: all or nothing. After a kill the registry opens, holds every package or none,
+    // each whole (an export of it is the reference byte for byte); a rerun completes it.
+    let took = {
+        let target = dir.path().join("import-reference");
+        let mut cmd = bin();
+        cmd.args(["import", "--cluster"])
+            .arg(&target)
+            .arg(&reference);
+        timed(cmd)
+    };
+    eprintln!("importing takes {:.3} s", took.as_secs_f64());
+    let n = env_number("CONTINUUM_KILL_IMPORT_TRIALS", 10);
+    let (mut killed, mut committed_before_kill) = (0, 0);
+    let packages = |cluster: &Path| -> usize {
+        let o = bin()
+            .args(["package", "list", "--json", "--cluster"])
+            .arg(cluster)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "package list: {}", stderr(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v.as_array().map_or(0, Vec::len)
+    };
+    for trial in 0..n {
+        let target = dir.path().join(format!("import-{trial}"));
+        let delay = took.mul_f64(1.25 * (trial as f64 + rng.unit()) / n as f64);
+        let mut import = bin();
+        import
+            .args(["import", "--cluster"])
+            .arg(&target)
+            .arg(&reference);
+        let mut child = import
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let was_killed = kill_after(&mut child, delay);
+        killed += u32::from(was_killed);
+        let found = packages(&target);
+        assert!(
+            found == 0 || found == 3,
+            "trial {trial} (killed after {delay:?}): {found} of 3 packages imported"
+        );
+        if found == 3 {
+            committed_before_kill += u32::from(was_killed);
+            let check = dir.path().join(format!("import-{trial}.cntmp"));
+            timed(export_all(&target, &check, false));
+            assert!(fs::read(&check).unwrap() == expected, "trial {trial}");
+            fs::remove_file(&check).unwrap();
+        }
+        let mut rerun = bin();
+        rerun
+            .args(["import", "--skip-existing", "--cluster"])
+            .arg(&target)
+            .arg(&reference);
+        timed(rerun);
+        assert_eq!(packages(&target), 3, "trial {trial}");
+        let check = dir.path().join(format!("import-{trial}.cntmp"));
+        timed(export_all(&target, &check, false));
+        assert!(fs::read(&check).unwrap() == expected, "trial {trial}");
+        let stray: Vec<String> = walk(&target.join("jobdata"))
+            .into_iter()
+            .filter(|p| !(p.starts_with("objects/") || p.starts_with("resources/")))
+            .collect();
+        assert!(
+            stray.is_empty(),
+            "trial {trial} (killed after {delay:?}): the registry holds {stray:?}"
+        );
+    }
+    eprintln!("{n} import trials: {killed} killed ({committed_before_kill} after the commit)");
 }

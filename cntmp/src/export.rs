@@ -2,7 +2,7 @@
 //! cntmp file, atomically.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File};
+use std::fs;
 use std::io::{BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -328,39 +328,21 @@ pub fn export_to_file(
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-    let temp = dir.join(format!(
-        ".continuum-tmp-{:016x}.cntmp",
-        rand::random::<u64>()
-    ));
-    let result = (|| -> Result<(CntmpManifest, u64)> {
-        let file = File::create_new(&temp).map_err(|e| Error::io("create", &temp, e))?;
+    // A file with no name until it is whole: a crash, even a SIGKILL, leaves nothing.
+    let mut pending = continuum_core::PendingFile::create_in(&dir)?;
+    let (manifest, resource_bytes) = {
         let (buffered, manifest, bytes) = write_cntmp(
             registry,
             &objects,
-            BufWriter::with_capacity(1 << 20, file),
+            BufWriter::with_capacity(1 << 20, pending.file()),
             &out.display().to_string(),
         )?;
-        let file = buffered
+        buffered
             .into_inner()
-            .map_err(|e| Error::io("write", &temp, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io("sync", &temp, e))?;
-        if force {
-            fs::rename(&temp, out).map_err(|e| Error::io("move into place", out, e))?;
-        } else {
-            fs::hard_link(&temp, out).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::AlreadyExists {
-                    Error::Core(continuum_core::Error::FileExists {
-                        path: out.to_path_buf(),
-                    })
-                } else {
-                    Error::io("move into place", out, e)
-                }
-            })?;
-        }
-        Ok((manifest, bytes))
-    })();
-    let _ = fs::remove_file(&temp);
-    let (manifest, resource_bytes) = result?;
+            .map_err(|e| Error::io("write", out, e.into_error()))?;
+        (manifest, bytes)
+    };
+    pending.persist(out, force)?;
     let resources: BTreeSet<&str> = manifest
         .objects
         .iter()

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use continuum_core::{Digest, Fqn, WriteOptions, write_atomic};
 use serde::{Deserialize, Serialize};
@@ -67,6 +68,11 @@ pub struct FolderRegistry {
     /// Folders (the root, its parent) that did not exist when the registry was opened: a
     /// failed first write removes them again, and never a folder that was there before.
     created: Vec<PathBuf>,
+    /// A shared lock on the staging folder, held while this registry has resources staged
+    /// there: [`FolderRegistry::open`] removes what the staging folder holds only when it
+    /// can lock it exclusively, so never what a live import staged, always what a killed one
+    /// left.
+    staging_lock: Arc<Mutex<Option<fs::File>>>,
 }
 
 const JOURNAL: &str = "journal.json";
@@ -88,8 +94,13 @@ impl FolderRegistry {
             .filter(|p| !p.as_os_str().is_empty() && !p.exists())
             .map(Path::to_path_buf)
             .collect();
-        let registry = Self { root, created };
+        let registry = Self {
+            root,
+            created,
+            staging_lock: Arc::default(),
+        };
         registry.recover()?;
+        registry.clear_stale_staging();
         Ok(registry)
     }
 
@@ -136,6 +147,42 @@ impl FolderRegistry {
         })?;
         json.push(b'\n');
         write_atomic(&path, &mut json.as_slice(), WriteOptions::replacing(true))?;
+        Ok(())
+    }
+
+    /// Removes what imports killed before their commit left in the staging folder, unless an
+    /// import is staging there now (it holds a shared lock on the folder).
+    fn clear_stale_staging(&self) {
+        let incoming = self.root.join(INCOMING);
+        let Ok(dir) = fs::File::open(&incoming) else {
+            return;
+        };
+        if dir.try_lock().is_err() {
+            return;
+        }
+        if let Ok(entries) = fs::read_dir(&incoming) {
+            for entry in entries.flatten() {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        let _ = fs::remove_dir(&incoming);
+    }
+
+    /// Takes the shared lock on the staging folder (creating it) unless held already.
+    fn hold_staging(&self) -> Result<()> {
+        let mut held = self
+            .staging_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if held.is_some() {
+            return Ok(());
+        }
+        let incoming = self.root.join(INCOMING);
+        fs::create_dir_all(&incoming).map_err(|e| Error::io("create", &incoming, e))?;
+        let dir = fs::File::open(&incoming).map_err(|e| Error::io("open", &incoming, e))?;
+        dir.lock_shared()
+            .map_err(|e| Error::io("lock", &incoming, e))?;
+        *held = Some(dir);
         Ok(())
     }
 
@@ -241,6 +288,7 @@ impl Registry for FolderRegistry {
                 path: None,
             });
         }
+        self.hold_staging()?;
         let path = self
             .root
             .join(INCOMING)
@@ -288,6 +336,11 @@ impl Registry for FolderRegistry {
 impl FolderRegistry {
     /// Removes the staging folder, and the registry folder itself, when they are empty.
     fn tidy_incoming(&self) {
+        // Nothing of ours is staged any more: the lock goes first.
+        self.staging_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
         let _ = fs::remove_dir(self.root.join(INCOMING));
         for dir in &self.created {
             // Only empty folders go; one that holds anything stays.

@@ -344,3 +344,27 @@ fn other_tools_read_our_files() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "72 45 0");
 }
+
+#[test]
+fn what_a_killed_import_staged_is_removed_unless_an_import_is_staging() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("jobdata");
+    let incoming = root.join(".incoming");
+    std::fs::create_dir_all(&incoming).unwrap();
+    std::fs::write(
+        incoming.join("0123456789abcdef"),
+        b"left by a killed import",
+    )
+    .unwrap();
+
+    // An import staging now holds a shared lock on the folder: its files stay.
+    let live = std::fs::File::open(&incoming).unwrap();
+    live.lock_shared().unwrap();
+    FolderRegistry::open(&root).unwrap();
+    assert!(incoming.join("0123456789abcdef").exists());
+
+    // Nobody is staging: the next open removes what was left, and the folder.
+    drop(live);
+    FolderRegistry::open(&root).unwrap();
+    assert!(!incoming.exists());
+}

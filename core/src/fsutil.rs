@@ -1,9 +1,12 @@
-//! Writing files so that nothing is ever half-written: a temporary name in the same folder,
-//! fsync, then a link (never replaces) or a rename (replaces) into place, then fsync the folder.
+//! Writing files so that nothing is ever half-written: a file with no name yet (Linux's
+//! `O_TMPFILE`; elsewhere, or where the file system lacks it, a temporary name in the same
+//! folder), fsync, then a link (never replaces) or a rename (replaces) into place, then fsync
+//! the folder. A process killed while writing leaves nothing behind on Linux: a file with no
+//! name is freed with its last descriptor.
 
 use std::fs::{self, File};
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::digest::{Digest, copy_hashed};
 use crate::error::{Error, Result};
@@ -50,52 +53,151 @@ pub fn write_atomic(
         _ => std::path::PathBuf::from("."),
     };
     fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-    let temp = dir.join(format!("{TEMP_MARKER}{:016x}", rand::random::<u64>()));
-    let result = write_temp(&temp, data, options.expected_sha256, path).and_then(|written| {
-        let placed = if options.replace {
-            fs::rename(&temp, path)
-        } else {
-            fs::hard_link(&temp, path)
-        };
-        match placed {
-            Ok(()) => Ok(written),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Error::FileExists {
-                path: path.to_path_buf(),
-            }),
-            Err(e) => Err(Error::io("move into place", path, e)),
-        }
-    });
-    let _ = fs::remove_file(&temp);
-    let written = result?;
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io("sync", &dir, e))?;
+    let mut pending = PendingFile::create_in(&dir)?;
+    let written = write_temp(&mut pending, data, options.expected_sha256, path)?;
+    pending.persist(path, options.replace)?;
     Ok(written)
 }
 
+/// A file being written in a folder, with no name yet (or a temporary one, removed when the
+/// file is dropped without [`PendingFile::persist`]).
+#[derive(Debug)]
+pub struct PendingFile {
+    file: File,
+    dir: PathBuf,
+    /// The temporary name, when the file has one.
+    temp: Option<PathBuf>,
+}
+
+impl PendingFile {
+    /// A new, empty file in `dir` (which must exist), with no name where the system allows.
+    pub fn create_in(dir: &Path) -> Result<Self> {
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC;
+            match rustix::fs::openat(rustix::fs::CWD, dir, flags, Mode::from_raw_mode(0o644)) {
+                Ok(fd) => {
+                    return Ok(Self {
+                        file: File::from(fd),
+                        dir: dir.to_path_buf(),
+                        temp: None,
+                    });
+                }
+                // The file system cannot (EOPNOTSUPP, EISDIR on old kernels, EINVAL): a name.
+                Err(e)
+                    if [
+                        rustix::io::Errno::OPNOTSUPP,
+                        rustix::io::Errno::ISDIR,
+                        rustix::io::Errno::INVAL,
+                    ]
+                    .contains(&e) => {}
+                Err(e) => return Err(Error::io("create a file in", dir, e.into())),
+            }
+        }
+        let temp = dir.join(format!("{TEMP_MARKER}{:016x}", rand::random::<u64>()));
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(|e| Error::io("create", &temp, e))?;
+        Ok(Self {
+            file,
+            dir: dir.to_path_buf(),
+            temp: Some(temp),
+        })
+    }
+
+    /// The file, to write.
+    pub fn file(&mut self) -> &mut File {
+        &mut self.file
+    }
+
+    /// Flushes the file to disk, gives it the name `path` (in the folder it was made in) and
+    /// flushes the folder. Never replaces an existing file unless `replace`
+    /// ([`Error::FileExists`]).
+    pub fn persist(mut self, path: &Path, replace: bool) -> Result<()> {
+        self.file
+            .sync_all()
+            .map_err(|e| Error::io("sync", self.temp.as_deref().unwrap_or(path), e))?;
+        let placed = match (&self.temp, replace) {
+            (Some(temp), false) => fs::hard_link(temp, path),
+            (Some(temp), true) => fs::rename(temp, path),
+            (None, false) => self.link(path),
+            (None, true) => {
+                // A name first (a link cannot replace), then a rename over the target.
+                let temp = self
+                    .dir
+                    .join(format!("{TEMP_MARKER}{:016x}", rand::random::<u64>()));
+                self.link(&temp)
+                    .map_err(|e| Error::io("move into place", path, e))?;
+                self.temp = Some(temp.clone());
+                fs::rename(&temp, path)
+            }
+        };
+        match placed {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(Error::FileExists {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(Error::io("move into place", path, e)),
+        }
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io("sync", &self.dir, e))
+    }
+
+    /// Gives the nameless file the name `path` (`linkat` through `/proc/self/fd`, which needs
+    /// no privilege, unlike `AT_EMPTY_PATH`).
+    #[cfg(target_os = "linux")]
+    fn link(&self, path: &Path) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let proc_path = format!("/proc/self/fd/{}", self.file.as_raw_fd());
+        rustix::fs::linkat(
+            rustix::fs::CWD,
+            proc_path.as_str(),
+            rustix::fs::CWD,
+            path,
+            rustix::fs::AtFlags::SYMLINK_FOLLOW,
+        )
+        .map_err(io::Error::from)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn link(&self, _path: &Path) -> io::Result<()> {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if let Some(temp) = &self.temp {
+            // After a rename the name is gone already; otherwise it is ours to remove.
+            let _ = fs::remove_file(temp);
+        }
+    }
+}
+
 fn write_temp(
-    temp: &Path,
+    pending: &mut PendingFile,
     data: &mut dyn Read,
     expected: Option<Digest>,
     target: &Path,
 ) -> Result<(u64, Digest)> {
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(temp)
-        .map_err(|e| Error::io("create", temp, e))?;
     // Hashing runs on its own thread while this one reads and writes.
     let mut source = ReadErrors {
         inner: data,
         failed: None,
     };
-    let copied = copy_hashed(&mut source, &mut file, COPY_BUFFER);
+    let copied = copy_hashed(&mut source, pending.file(), COPY_BUFFER);
     if let Some(e) = source.failed.take() {
         return Err(
             crate::error::from_io(e).unwrap_or_else(|e| Error::io("read the data for", target, e))
         );
     }
-    let (sha256, size) = copied.map_err(|e| Error::io("write", temp, e))?;
+    let (sha256, size) = copied.map_err(|e| Error::io("write", target, e))?;
     if let Some(expected) = expected
         && expected != sha256
     {
@@ -105,7 +207,6 @@ fn write_temp(
             actual: sha256.to_string(),
         });
     }
-    file.sync_all().map_err(|e| Error::io("sync", temp, e))?;
     Ok((size, sha256))
 }
 
@@ -147,5 +248,41 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_pending_file_has_no_name_until_persisted() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let mut pending = PendingFile::create_in(dir.path()).unwrap();
+        pending.file().write_all(b"data").unwrap();
+        // Linux: no name at all, so a crash here leaves nothing to clean up.
+        #[cfg(target_os = "linux")]
+        assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+        drop(pending);
+        assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+
+        let target = dir.path().join("a");
+        let mut pending = PendingFile::create_in(dir.path()).unwrap();
+        pending.file().write_all(b"one").unwrap();
+        pending.persist(&target, false).unwrap();
+        let mut again = PendingFile::create_in(dir.path()).unwrap();
+        again.file().write_all(b"two").unwrap();
+        let e = again.persist(&target, false).unwrap_err();
+        assert!(matches!(e, Error::FileExists { .. }), "{e}");
+        let mut forced = PendingFile::create_in(dir.path()).unwrap();
+        forced.file().write_all(b"three").unwrap();
+        forced.persist(&target, true).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"three");
+        assert_eq!(names(dir.path()), ["a"]);
     }
 }
