@@ -353,8 +353,14 @@ fn is_resource_entry(name: &str) -> bool {
 impl CntmpReader {
     /// Opens a file and checks its directory and manifest (resources are checked when read).
     pub fn open(path: &Path, limits: Limits) -> Result<Self> {
-        let name = path.display().to_string();
         let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
+        Self::from_file(file, &path.display().to_string(), limits)
+    }
+
+    /// [`CntmpReader::open`] of a file open already (one with no name, say), called `name`
+    /// in errors.
+    pub fn from_file(file: File, name: &str, limits: Limits) -> Result<Self> {
+        let name = name.to_string();
         let mut archive = ZipArchive::new(file).map_err(|e| zip_error(&name, e))?;
         if archive.has_duplicate_names() {
             return Err(Error::BadEntry {

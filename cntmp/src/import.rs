@@ -118,17 +118,27 @@ pub fn import_files<P: AsRef<Path>>(
     files: &[P],
     options: &ImportOptions,
 ) -> Result<ImportReport> {
-    let mut readers = Vec::with_capacity(files.len());
+    let readers = files
+        .iter()
+        .map(|f| CntmpReader::open(f.as_ref(), options.limits))
+        .collect::<Result<Vec<_>>>()?;
+    import_readers(registry, readers, options)
+}
+
+/// [`import_files`] of files open already (see [`CntmpReader::from_file`]).
+pub fn import_readers(
+    registry: &dyn Registry,
+    mut readers: Vec<CntmpReader>,
+    options: &ImportOptions,
+) -> Result<ImportReport> {
     let mut notes = Vec::new();
-    for file in files {
-        let reader = CntmpReader::open(file.as_ref(), options.limits)?;
+    for reader in &readers {
         notes.extend(
             reader
                 .notes()
                 .iter()
                 .map(|n| format!("{}: {n}", reader.name())),
         );
-        readers.push(reader);
     }
 
     // Objects, with the namespace override applied consistently.

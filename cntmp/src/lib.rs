@@ -17,7 +17,9 @@ pub use crate::format::{
     CNTMP_FORMAT, CNTMP_FORMAT_VERSION, CheckedEntry, CntmpManifest, CntmpReader, CntmpWriter,
     EntryInfo, MANIFEST_ENTRY, ManifestObject, ReadObject, ResourceRef,
 };
-pub use crate::import::{ImportAction, ImportOptions, ImportReport, ImportedObject, import_files};
+pub use crate::import::{
+    ImportAction, ImportOptions, ImportReport, ImportedObject, import_files, import_readers,
+};
 pub use crate::objects::{
     Dependency, Extra, Job, Object, ObjectKind, Other, Package, PackageInfo, PackageResource,
     StagerJob, StagingPipeline,

@@ -1527,6 +1527,23 @@ fn prune_unlocked(store: &dyn Store, options: &PruneOptions) -> Result<PruneRepo
                     ),
                 }
             }
+            // The folders of a set this prune removed, emptied by its removal (their times
+            // are those of the removal, within any grace period): nothing writes there.
+            None if temporary.kind == TemporaryKind::EmptyFolder
+                && temporary
+                    .path
+                    .strip_prefix(SETS_PREFIX)
+                    .and_then(|rest| rest.split('/').next())
+                    .is_some_and(|id| doomed.iter().any(|d| d == id)) =>
+            {
+                TemporaryDecision {
+                    path: temporary.path.clone(),
+                    kind: temporary.kind,
+                    size: temporary.size,
+                    remove: true,
+                    reason: format!("{} of a set removed by this prune", temporary.kind),
+                }
+            }
             None => temporary_decision(&temporary, now, grace),
         };
         if decision.remove {

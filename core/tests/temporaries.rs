@@ -213,6 +213,41 @@ fn prune_keeps_fresh_temporaries_and_sweeps_them_all_with_grace_zero() {
     assert_eq!((report.removed_objects, report.removed_temporaries), (0, 0));
 }
 
+/// A writer killed between creating its artifact's folder and writing anything in it (a
+/// file with no name leaves nothing else): once prune removes the set's objects, the set's
+/// folders are empty, and their times are those of the removal, after the prune began.
+#[test]
+fn prune_removes_the_empty_folders_of_the_incomplete_sets_it_removes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let store: DynStore = Arc::new(LocalStore::new(&root));
+    let committed = write_set(&store, &[("cluster.conf", b"conf")]);
+    let id = "20260101T000000Z-00000000deadbeef";
+    fs::create_dir_all(root.join(format!("sets/{id}/artifacts/db"))).unwrap();
+    fs::write(root.join(format!("sets/{id}/artifacts/install.bin")), b"x").unwrap();
+    for p in [
+        format!("sets/{id}/artifacts/db"),
+        format!("sets/{id}/artifacts/install.bin"),
+        format!("sets/{id}/artifacts"),
+        format!("sets/{id}"),
+    ] {
+        age(&root.join(p), Duration::from_secs(60));
+    }
+    let mut now = PruneOptions::new(RetentionPolicy::last(5));
+    now.incomplete_grace = Duration::from_secs(30);
+    let report = prune(store.as_ref(), &now).unwrap();
+    assert!(report.leftovers.iter().all(|l| l.remove), "{report:?}");
+    let mut expected = vec![
+        "sets/".to_string(),
+        format!("sets/{committed}/"),
+        format!("sets/{committed}/artifacts/"),
+        format!("sets/{committed}/artifacts/cluster.conf"),
+        format!("sets/{committed}/manifest.json"),
+    ];
+    expected.sort();
+    assert_eq!(walk(&root), expected, "{:?}", report.temporaries);
+}
+
 #[test]
 fn an_incomplete_set_writing_into_a_temporary_is_still_being_written() {
     let dir = tempfile::tempdir().unwrap();

@@ -1173,25 +1173,29 @@ impl PlatformRestorePlan {
             }
             RestoreKind::JobData => {
                 let registry = FolderRegistry::for_cluster(&self.destination.cluster_dir)?;
-                fs::create_dir_all(registry.root())
-                    .map_err(|e| continuum_core::Error::io("create", registry.root(), e))?;
-                let temp = tempfile::Builder::new()
-                    .prefix(".continuum-restore-")
-                    .suffix(".cntmp")
-                    .tempfile_in(registry.root())
-                    .map_err(|e| continuum_core::Error::io("create", registry.root(), e))?;
+                // The file is read with random access: a copy with no name (freed however
+                // this ends) beside the registry, whose folder the import makes if need be.
+                let scratch = &self.destination.cluster_dir;
+                fs::create_dir_all(scratch)
+                    .map_err(|e| continuum_core::Error::io("create", scratch, e))?;
+                let mut file = tempfile::tempfile_in(scratch)
+                    .map_err(|e| continuum_core::Error::io("create a file in", scratch, e))?;
                 let mut data = Counting::new(open(&item.artifact)?, tracker);
-                let mut file = temp
-                    .reopen()
-                    .map_err(|e| continuum_core::Error::io("open", temp.path(), e))?;
                 io::copy(&mut data, &mut file).map_err(|e| Error::Stream {
-                    action: format!("read `{}`", item.artifact),
+                    action: format!(
+                        "copy `{}` into a file in {}",
+                        item.artifact,
+                        scratch.display()
+                    ),
                     source: e,
                 })?;
-                drop(file);
+                io::Seek::rewind(&mut file)
+                    .map_err(|e| continuum_core::Error::io("read", scratch, e))?;
                 let mut import = continuum_cntmp::ImportOptions::default();
                 import.skip_existing = self.options.force;
-                let report = continuum_cntmp::import_files(&registry, &[temp.path()], &import)?;
+                let reader =
+                    continuum_cntmp::CntmpReader::from_file(file, &item.artifact, import.limits)?;
+                let report = continuum_cntmp::import_readers(&registry, vec![reader], &import)?;
                 let fqns = match &artifact.details {
                     ArtifactDetails::Job { fqns } => fqns.clone(),
                     _ => Vec::new(),

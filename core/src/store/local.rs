@@ -419,8 +419,10 @@ impl Store for LocalStore {
     fn delete(&self, key: &ObjectKey) -> Result<()> {
         let path = self.path_of(key);
         match fs::remove_file(&path) {
+            // Gone already (or never written: a put that failed made its folders first):
+            // the folders left empty go all the same.
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(Error::io("delete", path, e)),
         }
         self.remove_empty_parents(&path);
