@@ -34,8 +34,11 @@
 //! then unpacks every member into a private staging folder with all the checks above, and
 //! decides per item (roles, each database, each file) what will happen; nothing is changed.
 //! [`OrchestratorRestorePlan::apply`] refuses any conflict (a database holding data, a file
-//! that exists and differs) unless forced, restores, and verifies: the databases exist and
-//! their tables hold the rows recorded at backup time, the files have their recorded digests.
+//! that exists and differs) unless forced, restores, and verifies: the databases' tables hold
+//! the rows recorded at backup time, the files have their recorded digests. Each database is
+//! loaded and checked under a staging name and only then renamed into place (replacing an
+//! existing one in the same transaction), so a failure never leaves a database half-loaded
+//! or a replaced one lost.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -54,10 +57,10 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::conf::ClusterConf;
-use crate::db::TableCheck;
+use crate::db::{RestoreAction, TableCheck, check_row_counts, for_target};
 use crate::error::{Error, Result};
 use crate::install::{CLUSTER_CONF, collect_installation_files};
-use crate::pg::{ChildReader, PgTarget, error_from_io, quote_ident};
+use crate::pg::{ChildReader, PgTarget, StagingDatabase, error_from_io, quote_ident};
 
 /// The version of `metadata.json` this build writes and reads.
 pub const ARCHIVE_FORMAT_VERSION: u64 = 1;
@@ -1596,7 +1599,8 @@ fn database_action(admin: &PgTarget, name: &str, force: bool) -> Result<(ItemAct
     } else if force {
         (
             ItemAction::Replace,
-            "holds data: dropped and created anew".to_string(),
+            "holds data: replaced once the archived copy is loaded and verified beside it"
+                .to_string(),
         )
     } else {
         (
@@ -1652,11 +1656,14 @@ impl OrchestratorRestorePlan {
     ///
     /// Refuses, changing nothing, when an item is a conflict, or when a database or a file
     /// changed since the plan so that it would now be replaced without force. Then: the
-    /// roles (`psql`, errors for existing roles tolerated), each database (created, or
-    /// dropped and created anew, as planned, then loaded with
-    /// `psql -X -v ON_ERROR_STOP=1 -f <dump>`; a database this restore created is dropped
-    /// again if loading fails), the files (atomically, replacing only as planned). Finally
-    /// every database's tables are counted against the archive and every file is read back.
+    /// roles (`psql`, errors for existing roles tolerated); each database, loaded with
+    /// `psql -X -v ON_ERROR_STOP=1 -f <dump>` into a staging database
+    /// (`<name>__restore_<hex>`), its tables counted against the archive, given its archived
+    /// owner, and only then renamed into place (an existing database, empty or replaced, is
+    /// renamed away in the same transaction, its sessions ended, and dropped; see
+    /// [`crate::RestoreAction`]); the files (atomically, replacing only as planned), each read
+    /// back. A failure before a database's swap drops its staging database and leaves the
+    /// database as it was; the databases swapped in before it stay restored.
     pub fn apply(self) -> Result<OrchestratorRestoreReport> {
         if self.dry_run {
             return Ok(OrchestratorRestoreReport {
@@ -1675,12 +1682,15 @@ impl OrchestratorRestorePlan {
                 self.restore_roles(item)?;
             }
         }
+        let mut databases = Vec::new();
         for item in self.items.iter().filter(|i| i.kind == ItemKind::Database) {
-            self.restore_database(item, &mut warnings)
-                .map_err(|e| Error::Database {
-                    database: item.target.clone(),
-                    source: Box::new(e),
-                })?;
+            let check =
+                self.restore_database(item, &mut warnings)
+                    .map_err(|e| Error::Database {
+                        database: item.target.clone(),
+                        source: Box::new(e),
+                    })?;
+            databases.extend(check);
         }
         let mut files = Vec::new();
         for item in &self.items {
@@ -1724,7 +1734,6 @@ impl OrchestratorRestorePlan {
                 sha256,
             });
         }
-        let databases = self.verify()?;
         Ok(OrchestratorRestoreReport {
             archive: self.archive,
             dry_run: false,
@@ -1790,79 +1799,74 @@ impl OrchestratorRestorePlan {
         }
     }
 
-    fn restore_database(&self, item: &PlanItem, warnings: &mut Vec<String>) -> Result<()> {
+    /// Loads a database into a staging database, checks its row counts there, gives it its
+    /// archived owner, and swaps it into place; returns its check.
+    fn restore_database(
+        &self,
+        item: &PlanItem,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<DatabaseCheck>> {
         let name = item.target.as_str();
-        match item.action {
-            ItemAction::Fill => {}
-            ItemAction::Create => self.target.create_database(name)?,
-            ItemAction::Replace => {
-                self.target.drop_database(name)?;
-                self.target.create_database(name)?;
-            }
-            _ => return Ok(()),
+        if !matches!(
+            item.action,
+            ItemAction::Create | ItemAction::Fill | ItemAction::Replace
+        ) {
+            return Ok(None);
         }
-        let staged = self.staged(&item.member)?;
-        if let Err(e) = run_psql(&self.target.with_database(name), &staged, true) {
-            if item.action != ItemAction::Fill {
-                // Best effort: the error to report is the restore's.
-                let _ = self.target.drop_database(name);
-            }
-            return Err(e);
-        }
-        let owner = self
+        let db = self
             .metadata
             .databases
             .iter()
             .find(|d| d.name == name)
-            .and_then(|d| d.owner.as_deref());
-        if let Some(owner) = owner
-            && owner != self.target.user
-        {
-            let sql = format!(
-                "ALTER DATABASE {} OWNER TO {}",
-                quote_ident(name),
-                quote_ident(owner)
-            );
-            if let Err(e) = run_psql_command(&self.admin, &sql) {
-                warnings.push(format!(
-                    "database `{name}` is owned by `{}`, not by `{owner}` as before: {e}",
-                    self.target.user
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn verify(&self) -> Result<Vec<DatabaseCheck>> {
-        let mut out = Vec::new();
-        for item in self.items.iter().filter(|i| i.kind == ItemKind::Database) {
-            let Some(db) = self
-                .metadata
-                .databases
-                .iter()
-                .find(|d| d.name == item.target)
-            else {
-                continue;
-            };
-            if !self.admin.database_exists(&db.name)? {
-                return Err(Error::Database {
-                    database: db.name.clone(),
-                    source: Box::new(archive_error(
-                        &self.archive,
-                        "the database is missing after the restore",
-                    )),
+            .ok_or_else(|| {
+                archive_error(&self.archive, format!("database `{name}` is not listed"))
+            })?;
+        // The database may have changed since the plan (and the databases before it took
+        // their time): never replace data that was not planned to be.
+        let now = match database_action(&self.admin, name, true)?.0 {
+            ItemAction::Create => RestoreAction::Create,
+            ItemAction::Fill => RestoreAction::Fill,
+            _ if item.action == ItemAction::Replace => RestoreAction::Replace,
+            _ => {
+                return Err(Error::DatabaseNotEmpty {
+                    database: name.to_string(),
                 });
             }
-            let (tables, found) =
-                crate::db::check_row_counts(&self.target, &db.name, &db.row_counts)?;
-            out.push(DatabaseCheck {
-                name: db.name.clone(),
-                action: item.action,
-                total_rows: found.values().sum(),
-                tables,
-            });
+        };
+        // Dropped on any failure before the swap, the staging database takes the partial load
+        // with it.
+        let staging = StagingDatabase::create(&self.target, name, now)?;
+        let staged = self.staged(&item.member)?;
+        run_psql(&self.target.with_database(staging.name()), &staged, true)?;
+        let (tables, found) = check_row_counts(&self.target, staging.name(), &db.row_counts)
+            .map_err(|e| for_target(e, name))?;
+        // The archived owner when there is one (the database is ours as created); otherwise,
+        // or when it cannot be given, a database replaced keeps its owner.
+        let mut owner_set = false;
+        if let Some(owner) = db.owner.as_deref() {
+            if owner == self.target.user {
+                owner_set = true;
+            } else {
+                let sql = format!(
+                    "ALTER DATABASE {} OWNER TO {}",
+                    quote_ident(staging.name()),
+                    quote_ident(owner)
+                );
+                match run_psql_command(&self.admin, &sql) {
+                    Ok(_) => owner_set = true,
+                    Err(e) => warnings.push(format!(
+                        "database `{name}` could not be given to `{owner}`, its owner before: {e}"
+                    )),
+                }
+            }
         }
-        Ok(out)
+        warnings.extend(staging.swap_into(now, !owner_set)?);
+        Ok(Some(DatabaseCheck {
+            name: name.to_string(),
+            action: item.action,
+            total_rows: found.values().sum(),
+            tables,
+        }))
     }
 }
 

@@ -19,7 +19,7 @@ use continuum_core::{
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::pg::{ChildReader, DatabaseInfo, PgTarget, error_from_io, feed_child};
+use crate::pg::{ChildReader, DatabaseInfo, PgTarget, StagingDatabase, error_from_io, feed_child};
 
 /// The artifact holding roles and tablespaces (`pg_dumpall --globals-only`).
 pub const GLOBALS_ARTIFACT: &str = "globals.sql.zst";
@@ -554,7 +554,8 @@ impl Read for ChunkReader {
 pub struct DbRestoreOptions {
     /// Restore under this name instead of the original one.
     pub as_name: Option<String>,
-    /// Replace a target database that holds data (it is dropped and created anew).
+    /// Replace a target database that holds data (the restore is made beside it, and the old
+    /// database is dropped only once the new one is complete and verified).
     pub force: bool,
     /// Also restore the roles and tablespaces of the set (before the database); errors for
     /// roles that exist already are tolerated.
@@ -562,15 +563,22 @@ pub struct DbRestoreOptions {
 }
 
 /// What a restore will do to the target database.
+///
+/// Whatever the action, the dump is restored into a staging database of its own
+/// (`<target>__restore_<hex>`) and verified there; only then does it take the target's name.
+/// Until that moment the target is as it was, and a failure (or a process killed) changes
+/// nothing under the target's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RestoreAction {
-    /// The database does not exist: create it, then restore.
+    /// The database does not exist: restore, then rename the restored database to its name.
     Create,
-    /// The database exists and is empty: restore into it.
+    /// The database exists and is empty: restore beside it, then swap the restored database
+    /// in and drop the empty one (whose sessions are ended).
     Fill,
-    /// The database holds data and force was given: drop it, create it anew, restore.
+    /// The database holds data and force was given: restore beside it, then swap the restored
+    /// database in and drop the old one (whose sessions are ended).
     Replace,
 }
 
@@ -642,6 +650,10 @@ pub struct RestoreReport {
     pub tables: Vec<TableCheck>,
     /// Rows in all tables.
     pub total_rows: u64,
+    /// What deserves attention though the restore succeeded (a replaced database that could
+    /// not be dropped, and was kept under another name).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Plans a restore and changes nothing: loads the set's manifest, finds the dump (and the
@@ -741,13 +753,23 @@ fn decide_action(target: &PgTarget, database: &str, force: bool) -> Result<Resto
 }
 
 impl DbRestorePlan {
-    /// Carries the plan out, then verifies it: the globals (when planned) with `psql`, the
-    /// target database created or replaced as planned, the dump streamed from the store
-    /// (size and SHA-256 checked) through zstd into `pg_restore --no-owner --exit-on-error`,
-    /// and finally every table's row count compared with the one recorded at dump time.
+    /// Carries the plan out, verifies it, and only then puts it in place: the globals (when
+    /// planned) with `psql`; a staging database `<target>__restore_<hex>` created (from
+    /// `template0`); the dump streamed from the store (size and SHA-256 checked) through zstd
+    /// into `pg_restore --no-owner --exit-on-error` against the staging database; every
+    /// table's row count there compared with the one recorded at dump time; finally the swap
+    /// (see [`RestoreAction`]): the staging database renamed to the target's name, for a fill
+    /// or a replace in one transaction with the renaming of the old database, which is
+    /// dropped afterwards and whose owner the new one keeps.
     ///
-    /// A database this restore created is dropped again if `pg_restore` fails, so a failure
-    /// leaves no half-restored database behind.
+    /// A failure before the swap (the restore, the check, the swap itself) drops the staging
+    /// database again and leaves the target exactly as it was: for a replace, the old data is
+    /// intact. A process killed outright may leave the staging database behind, never a
+    /// half-restored database under the target's name; killed after the swap but before the
+    /// drop, it leaves the old database as `<target>__old_<hex>`.
+    ///
+    /// A fill or a replace ends the target's other sessions when it swaps, and needs the
+    /// rights to create databases and to rename (own) the target.
     pub fn apply(self, store: &dyn Store) -> Result<RestoreReport> {
         let manifest = self.manifest.clone();
         self.apply_with(&|name| -> Result<Box<dyn Read + Send>> {
@@ -779,27 +801,27 @@ impl DbRestorePlan {
         if let Some(globals) = &self.globals_artifact {
             self.restore_globals(open, globals)?;
         }
-        match now {
-            RestoreAction::Fill => {}
-            RestoreAction::Create => self.target.create_database(&self.target_database)?,
-            RestoreAction::Replace => {
-                self.target.drop_database(&self.target_database)?;
-                self.target.create_database(&self.target_database)?;
-            }
-        }
-        let restored = self.restore_dump(open);
-        if let Err(e) = restored {
-            if now != RestoreAction::Fill {
-                // Best effort: the error to report is the restore's.
-                let _ = self.target.drop_database(&self.target_database);
-            }
-            return Err(e);
-        }
-        self.verify(now)
+        // Dropped on any failure before the swap, the staging database takes the partial
+        // restore with it.
+        let staging = StagingDatabase::create(&self.target, &self.target_database, now)?;
+        self.restore_dump(open, staging.name())?;
+        let (tables, found) = check_row_counts(&self.target, staging.name(), &self.expected_rows)
+            .map_err(|e| for_target(e, &self.target_database))?;
+        let warnings = staging.swap_into(now, true)?.into_iter().collect();
+        Ok(RestoreReport {
+            total_rows: found.values().sum(),
+            set_id: self.set_id,
+            database: self.database,
+            target_database: self.target_database,
+            action: now,
+            globals_restored: self.globals,
+            tables,
+            warnings,
+        })
     }
 
-    fn restore_dump(&self, open: &ArtifactOpener<'_>) -> Result<()> {
-        let db_target = self.target.with_database(&self.target_database);
+    fn restore_dump(&self, open: &ArtifactOpener<'_>, database: &str) -> Result<()> {
+        let db_target = self.target.with_database(database);
         let mut cmd = db_target.command("pg_restore");
         cmd.args(["--no-owner", "--exit-on-error", "-d"])
             .arg(db_target.dbname_arg());
@@ -811,19 +833,23 @@ impl DbRestorePlan {
     fn restore_globals(&self, open: &ArtifactOpener<'_>, globals: &str) -> Result<()> {
         restore_globals_from(&self.target, open, globals)
     }
+}
 
-    fn verify(self, action: RestoreAction) -> Result<RestoreReport> {
-        let (tables, found) =
-            check_row_counts(&self.target, &self.target_database, &self.expected_rows)?;
-        Ok(RestoreReport {
-            total_rows: found.values().sum(),
-            set_id: self.set_id,
-            database: self.database,
-            target_database: self.target_database,
-            action,
-            globals_restored: self.globals,
-            tables,
-        })
+/// A row count mismatch found in a staging database, told of the database it was for.
+pub(crate) fn for_target(e: Error, database: &str) -> Error {
+    match e {
+        Error::RowCountMismatch {
+            table,
+            expected,
+            actual,
+            ..
+        } => Error::RowCountMismatch {
+            database: database.to_string(),
+            table,
+            expected,
+            actual,
+        },
+        other => other,
     }
 }
 

@@ -13,13 +13,16 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use continuum_core::Secret;
+use postgres::error::SqlState;
 use postgres::{Client, GenericClient, IsolationLevel, NoTls, Transaction};
 use serde::Serialize;
 
+use crate::db::RestoreAction;
 use crate::error::{Error, Result};
 
 /// The port PostgreSQL listens on unless told otherwise.
@@ -30,6 +33,12 @@ const STDERR_TAIL: usize = 64 << 10;
 
 /// Bytes moved per read or write when streaming to or from a program.
 const PIPE_CHUNK: usize = 1 << 20;
+
+/// The longest database name PostgreSQL keeps (`NAMEDATALEN - 1` bytes; it cuts longer ones).
+const MAX_NAME_BYTES: usize = 63;
+
+/// How often a swap is tried while sessions keep connecting to the databases it renames.
+const SWAP_ATTEMPTS: u32 = 3;
 
 /// A PostgreSQL server and database to connect to, as a user.
 ///
@@ -418,6 +427,169 @@ pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// An SQL string literal, as `E'…'`, which reads the same whatever
+/// `standard_conforming_strings` says.
+fn quote_literal(text: &str) -> String {
+    format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// `<database>__<tag>_<8 random hex digits>`: a name beside `database`'s, the database's part
+/// shortened (at a character boundary) so that the whole stays within the 63 bytes
+/// PostgreSQL keeps of a name.
+fn side_name(database: &str, tag: &str) -> String {
+    let suffix = format!("__{tag}_{}", random_hex8());
+    let mut end = database
+        .len()
+        .min(MAX_NAME_BYTES.saturating_sub(suffix.len()));
+    while !database.is_char_boundary(end) {
+        end = end.saturating_sub(1);
+    }
+    format!("{}{suffix}", database.get(..end).unwrap_or_default())
+}
+
+/// Eight hex digits that differ from call to call and from process to process.
+fn random_hex8() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    // `RandomState` is keyed from the operating system's random source; the counter, the
+    // process and the clock make every value differ even where the keys repeat.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(CALLS.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    format!("{:08x}", hasher.finish() & 0xffff_ffff)
+}
+
+/// A database a restore writes into under a name of its own (`<target>__restore_<hex>`),
+/// which takes the target's place only through [`StagingDatabase::swap_into`], once the
+/// restore is complete and verified. Until then the target is not touched.
+///
+/// Dropped without a swap (the restore or its check failed), it drops its database again,
+/// best effort. A process killed outright leaves it behind, under its own name, never under
+/// the target's; such a leftover holds nothing but a partial copy and may be dropped.
+#[derive(Debug)]
+pub(crate) struct StagingDatabase {
+    /// Where the databases are created, renamed and dropped from: not the target.
+    admin: PgTarget,
+    /// The database the restore is for.
+    target: String,
+    /// The staging database.
+    name: String,
+    /// The staging database still exists under its own name, and is ours to drop.
+    live: bool,
+}
+
+impl StagingDatabase {
+    /// Creates the staging database for a restore into `target`, empty, from `template0`. For
+    /// [`RestoreAction::Fill`] it takes the encoding and locale of the existing (empty) target,
+    /// which a restore into that database used to keep.
+    pub(crate) fn create(server: &PgTarget, target: &str, action: RestoreAction) -> Result<Self> {
+        let admin = server.admin_for(target);
+        let name = side_name(target, "restore");
+        check_name(&name)?;
+        let like = (action == RestoreAction::Fill).then_some(target);
+        admin.connect()?.create_database_like(&name, like)?;
+        Ok(Self {
+            admin,
+            target: target.to_string(),
+            name,
+            live: true,
+        })
+    }
+
+    /// The staging database's name, to restore into and verify.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Puts the restored database in the target's place, as `action` (decided for the target
+    /// when the restore began) says:
+    ///
+    /// - [`RestoreAction::Create`]: renamed to the target's name; should a database of that
+    ///   name have appeared meanwhile, the rename fails and the staging database is dropped.
+    /// - [`RestoreAction::Fill`] and [`RestoreAction::Replace`]: in one transaction, the
+    ///   target is renamed to `<target>__old_<hex>` and the staging database to the target's
+    ///   name, then the old database is dropped. The target's other sessions are ended (as
+    ///   `DROP DATABASE … WITH (FORCE)` did for a replace; for a fill the database was empty,
+    ///   but its sessions end too). With `keep_owner`, the new database gets the old one's
+    ///   owner in the same transaction. A fill is refused when the target has taken data
+    ///   since, and either when a replication slot is bound to the target (it could not be
+    ///   dropped).
+    ///
+    /// Any failure leaves the target as it was and drops the staging database. Returns a
+    /// warning when everything is in place but the old database could not be dropped (it is
+    /// kept, named in the warning).
+    pub(crate) fn swap_into(
+        mut self,
+        action: RestoreAction,
+        keep_owner: bool,
+    ) -> Result<Option<String>> {
+        let outcome = match action {
+            RestoreAction::Create => self
+                .admin
+                .connect()?
+                .rename_into_place(&self.name, &self.target, None, None)
+                .map(|()| None),
+            RestoreAction::Fill | RestoreAction::Replace => self.replace(action, keep_owner),
+        };
+        if outcome.is_ok() {
+            self.live = false;
+        }
+        outcome
+    }
+
+    fn replace(&self, action: RestoreAction, keep_owner: bool) -> Result<Option<String>> {
+        let target = self.target.as_str();
+        let old = side_name(target, "old");
+        check_name(&old)?;
+        let mut session = self.admin.connect()?;
+        let slots = session.replication_slots(target)?;
+        if slots > 0 {
+            return Err(Error::Postgres {
+                target: session.label.clone(),
+                action: format!("replace database `{target}`"),
+                message: format!(
+                    "{slots} replication slot(s) use it, so it cannot be dropped; drop them first"
+                ),
+            });
+        }
+        if action == RestoreAction::Fill && !self.admin.is_empty(target)? {
+            return Err(Error::DatabaseNotEmpty {
+                database: target.to_string(),
+            });
+        }
+        let owner = if keep_owner {
+            let theirs = session.database_owner(target)?;
+            let ours = session.database_owner(&self.name)?;
+            theirs.filter(|o| Some(o) != ours.as_ref())
+        } else {
+            None
+        };
+        session.rename_into_place(&self.name, target, Some(&old), owner.as_deref())?;
+        // The restored database is in place: the old one can go.
+        Ok(session.drop_database(&old).err().map(|e| {
+            format!(
+                "the database `{target}` replaced was kept as `{old}`, which could not be \
+                 dropped (drop it once it is no longer needed): {e}"
+            )
+        }))
+    }
+}
+
+impl Drop for StagingDatabase {
+    fn drop(&mut self) {
+        if self.live {
+            // Best effort: the error to report is the one that stopped the restore.
+            let _ = self.admin.drop_database(&self.name);
+        }
+    }
+}
+
 /// Where a PostgreSQL program is: `CONTINUUM_PG_BINDIR` when set, else the folder
 /// `pg_config --bindir` names, else the newest `/usr/lib/postgresql/<version>/bin`, else the
 /// bare name (found on `PATH`). The folder is looked for once per process.
@@ -580,14 +752,156 @@ impl Session {
     }
 
     fn create_database(&mut self, name: &str) -> Result<()> {
+        self.create_database_like(name, None)
+    }
+
+    /// Creates an empty database from `template0`; with `like`, in the encoding and locale
+    /// (`LC_COLLATE`, `LC_CTYPE`) of that existing database where they differ from
+    /// `template0`'s.
+    fn create_database_like(&mut self, name: &str, like: Option<&str>) -> Result<()> {
         check_name(name)?;
+        let mut sql = format!("CREATE DATABASE {} TEMPLATE template0", quote_ident(name));
+        if let Some(like) = like {
+            let action = format!("read the encoding and locale of database `{like}`");
+            let row = self
+                .client
+                .query_opt(
+                    "SELECT pg_catalog.pg_encoding_to_char(d.encoding)::text, \
+                            d.datcollate::text, d.datctype::text \
+                     FROM pg_catalog.pg_database d, pg_catalog.pg_database t \
+                     WHERE d.datname = $1 AND t.datname = 'template0' \
+                       AND (d.encoding, d.datcollate::text, d.datctype::text) \
+                           IS DISTINCT FROM (t.encoding, t.datcollate::text, t.datctype::text)",
+                    &[&like],
+                )
+                .map_err(|e| pg_error(&self.label, action.clone(), &e))?;
+            if let Some(row) = row {
+                let encoding: String = column(&row, 0, &self.label, &action)?;
+                let collate: String = column(&row, 1, &self.label, &action)?;
+                let ctype: String = column(&row, 2, &self.label, &action)?;
+                sql.push_str(&format!(
+                    " ENCODING {} LC_COLLATE {} LC_CTYPE {}",
+                    quote_literal(&encoding),
+                    quote_literal(&collate),
+                    quote_literal(&ctype)
+                ));
+            }
+        }
         // CREATE DATABASE cannot run in a transaction block: the simple protocol, one statement.
         self.client
-            .batch_execute(&format!(
-                "CREATE DATABASE {} TEMPLATE template0",
-                quote_ident(name)
-            ))
+            .batch_execute(&sql)
             .map_err(|e| pg_error(&self.label, format!("create database `{name}`"), &e))
+    }
+
+    /// The owner of a database, `None` when there is no such database.
+    fn database_owner(&mut self, name: &str) -> Result<Option<String>> {
+        let action = format!("read the owner of database `{name}`");
+        let row = self
+            .client
+            .query_opt(
+                "SELECT pg_catalog.pg_get_userbyid(datdba)::text FROM pg_catalog.pg_database \
+                 WHERE datname = $1",
+                &[&name],
+            )
+            .map_err(|e| pg_error(&self.label, action.clone(), &e))?;
+        row.map(|r| column(&r, 0, &self.label, &action)).transpose()
+    }
+
+    /// The replication slots bound to a database: while one is, the database cannot be
+    /// dropped.
+    fn replication_slots(&mut self, name: &str) -> Result<i64> {
+        let action = format!("look for replication slots of database `{name}`");
+        let row = self
+            .client
+            .query_one(
+                "SELECT count(*) FROM pg_catalog.pg_replication_slots WHERE database = $1",
+                &[&name],
+            )
+            .map_err(|e| pg_error(&self.label, action.clone(), &e))?;
+        column(&row, 0, &self.label, &action)
+    }
+
+    /// Ends every other session connected to one of these databases.
+    fn terminate_sessions(&mut self, names: &[&str]) -> Result<()> {
+        let names: Vec<String> = names.iter().map(|n| (*n).to_string()).collect();
+        self.client
+            .query(
+                "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity \
+                 WHERE datname::text = ANY($1) AND pid <> pg_catalog.pg_backend_pid()",
+                &[&names],
+            )
+            .map_err(|e| {
+                pg_error(
+                    &self.label,
+                    format!("end the sessions of `{}`", names.join("`, `")),
+                    &e,
+                )
+            })?;
+        Ok(())
+    }
+
+    /// Renames `staging` to `target`; with `old`, renames `target` to `old` first; with
+    /// `owner`, gives `staging` to that role first. The other sessions of the databases
+    /// renamed are ended (a rename needs its database to itself), and the attempt is repeated
+    /// while new ones get in the way.
+    fn rename_into_place(
+        &mut self,
+        staging: &str,
+        target: &str,
+        old: Option<&str>,
+        owner: Option<&str>,
+    ) -> Result<()> {
+        let action = format!("move the restored database `{staging}` into place as `{target}`");
+        let mut busy: Vec<&str> = vec![staging];
+        if old.is_some() {
+            busy.push(target);
+        }
+        let mut attempt = 1;
+        loop {
+            self.terminate_sessions(&busy)?;
+            match self.swap_names(staging, target, old, owner) {
+                Ok(()) => return Ok(()),
+                // `55006`: a session (or a prepared transaction) still uses a database.
+                Err(e) if attempt < SWAP_ATTEMPTS && e.code() == Some(&SqlState::OBJECT_IN_USE) => {
+                    attempt += 1;
+                }
+                Err(e) => return Err(pg_error(&self.label, action, &e)),
+            }
+        }
+    }
+
+    /// One transaction: PostgreSQL renames databases transactionally, so the owner and both
+    /// renames take effect together or not at all. Should the second rename fail, the first is
+    /// rolled back with it (the old database gets its name back), and a process killed
+    /// half-way leaves nothing changed; the target's name is never missing in between.
+    fn swap_names(
+        &mut self,
+        staging: &str,
+        target: &str,
+        old: Option<&str>,
+        owner: Option<&str>,
+    ) -> std::result::Result<(), postgres::Error> {
+        let mut tx = self.client.transaction()?;
+        if let Some(owner) = owner {
+            tx.batch_execute(&format!(
+                "ALTER DATABASE {} OWNER TO {}",
+                quote_ident(staging),
+                quote_ident(owner)
+            ))?;
+        }
+        if let Some(old) = old {
+            tx.batch_execute(&format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                quote_ident(target),
+                quote_ident(old)
+            ))?;
+        }
+        tx.batch_execute(&format!(
+            "ALTER DATABASE {} RENAME TO {}",
+            quote_ident(staging),
+            quote_ident(target)
+        ))?;
+        tx.commit()
     }
 
     fn drop_database(&mut self, name: &str) -> Result<()> {
@@ -1128,6 +1442,37 @@ mod tests {
         assert_eq!(conninfo_dbname(r"a'b\c"), r"dbname='a\'b\\c'");
         let t = PgTarget::parse("postgresql://u:pw@h/x=y host=evil").unwrap();
         assert_eq!(t.dbname_arg(), "dbname='x=y host=evil'");
+    }
+
+    #[test]
+    fn side_names_fit_in_63_bytes_and_never_repeat() {
+        let name = side_name("orders", "restore");
+        let (head, hex) = name.split_once("__restore_").unwrap();
+        assert_eq!(head, "orders");
+        assert_eq!(hex.len(), 8);
+        assert!(hex.chars().all(|c| c.is_ascii_hexdigit()), "{name}");
+        assert_ne!(side_name("orders", "restore"), name);
+        // A long name is cut, at a character boundary, to leave room for the suffix.
+        let long = format!("{}é{}", "a".repeat(44), "b".repeat(40));
+        let name = side_name(&long, "restore");
+        assert_eq!(name.len(), 44 + "__restore_".len() + 8, "{name}");
+        assert!(
+            name.starts_with(&"a".repeat(44)) && !name.contains('é'),
+            "{name}"
+        );
+        let name = side_name(&long, "old");
+        assert_eq!(name.len(), MAX_NAME_BYTES, "{name}");
+        assert!(name.starts_with(&format!("{}é", "a".repeat(44))), "{name}");
+        assert!(check_name(&name).is_ok());
+        let names: std::collections::BTreeSet<String> =
+            (0..100).map(|_| side_name("x", "old")).collect();
+        assert_eq!(names.len(), 100);
+    }
+
+    #[test]
+    fn quotes_literals_whatever_the_server_does_with_backslashes() {
+        assert_eq!(quote_literal("en_US.UTF-8"), "E'en_US.UTF-8'");
+        assert_eq!(quote_literal(r"a'b\c"), r"E'a''b\\c'");
     }
 
     #[test]

@@ -563,6 +563,107 @@ fn an_archive_from_before_2_4_0_is_refused_before_anything_changes() {
     assert!(!t.database_exists(&db).unwrap());
 }
 
+/// The staging (`__restore_`) and replaced (`__old_`) databases a restore into `database`
+/// has left on the server.
+fn leftovers(target: &PgTarget, database: &str) -> Vec<String> {
+    target
+        .list_databases()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .filter(|n| {
+            ["__restore_", "__old_"].iter().any(|tag| {
+                n.rfind(tag)
+                    .is_some_and(|at| at > 0 && database.starts_with(&n[..at]))
+            })
+        })
+        .collect()
+}
+
+/// A database is loaded and checked beside the one it replaces: a load that fails half-way,
+/// or rows that do not add up, leave the old database exactly as it was and nothing beside
+/// it; a sound load replaces it and leaves nothing beside it either.
+#[test]
+fn a_failed_database_load_leaves_the_old_database_as_it_was() {
+    let t = target();
+    let dir = tempfile::tempdir().unwrap();
+    let db = unique("orch_swap");
+    t.create_database(&db).unwrap();
+    psql(&t, &db, ORCHESTRATOR_SQL);
+    let counts = t.row_counts(&db).unwrap();
+    let src = installation(dir.path(), "swap-cluster");
+    let mut options = OrchestratorBackupOptions::new("2.6.1");
+    options.database = db.clone();
+    options.archive_database = unique("orch_swap_archive");
+    options.config_files = vec![src.join("main.tf")];
+    options.with_roles = false;
+    let made = backup_orchestrator(
+        &src.join("cluster.conf"),
+        &t,
+        &dir.path().join("out"),
+        &options,
+    )
+    .unwrap();
+    assert_eq!(made.metadata.databases.len(), 1);
+    // Data written since the archive, which only a successful restore may replace.
+    psql(
+        &t,
+        &db,
+        "INSERT INTO jobs VALUES (9999, 'later', NULL, NULL)",
+    );
+
+    let config_dir = dir.path().join("config");
+    let staging = dir.path().join("staging");
+    fs::create_dir(&staging).unwrap();
+    let mut force = OrchestratorRestoreOptions::default();
+    force.force = true;
+    force.staging_dir = Some(staging.clone());
+    for (sabotage, expected) in [
+        ("SELECT 1/0;\n", "division by zero"),
+        (
+            "INSERT INTO public.jobs VALUES (10000, 'extra', NULL, NULL);\n",
+            "`public.jobs`",
+        ),
+    ] {
+        let plan = plan_orchestrator_restore(&made.path, &t, &config_dir, &force).unwrap();
+        let item = plan
+            .items
+            .iter()
+            .find(|i| i.kind == ItemKind::Database)
+            .unwrap();
+        assert_eq!(item.action, ItemAction::Replace);
+        // The staged dump, checked when it was unpacked, changes behind the plan's back.
+        let unpacked: Vec<PathBuf> = fs::read_dir(&staging)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(unpacked.len(), 1);
+        let dump = unpacked[0].join(format!("db/{db}.sql"));
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&dump)
+            .unwrap()
+            .write_all(sabotage.as_bytes())
+            .unwrap();
+        let e = plan.apply().unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("database `{db}`")) && e.contains(expected),
+            "{e}"
+        );
+        assert_eq!(psql(&t, &db, "SELECT count(*) FROM jobs"), "251");
+        assert!(leftovers(&t, &db).is_empty(), "{e}");
+        assert!(!config_dir.join("main.tf").exists());
+    }
+
+    let restored = restore_orchestrator(&made.path, &t, &config_dir, &force).unwrap();
+    assert_eq!(restored.databases.len(), 1);
+    assert_eq!(restored.databases[0].action, ItemAction::Replace);
+    assert_eq!(t.row_counts(&db).unwrap(), counts);
+    assert!(leftovers(&t, &db).is_empty());
+    assert!(config_dir.join("main.tf").exists());
+    t.drop_database(&db).unwrap();
+}
+
 #[test]
 fn a_failed_backup_leaves_nothing_behind() {
     let t = target();

@@ -110,6 +110,24 @@ fn pgbench_init(target: &PgTarget, database: &str, scale: u32) {
     );
 }
 
+/// The staging (`__restore_`) and replaced (`__old_`) databases a restore into `database`
+/// has left on the server.
+fn leftovers(target: &PgTarget, database: &str) -> Vec<String> {
+    target
+        .list_databases()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .filter(|n| {
+            // The name is cut to make room for the suffix when it is long.
+            ["__restore_", "__old_"].iter().any(|tag| {
+                n.rfind(tag)
+                    .is_some_and(|at| at > 0 && database.starts_with(&n[..at]))
+            })
+        })
+        .collect()
+}
+
 /// Roles belong to the whole server: a test that restores the globals recreates every role
 /// that existed when its backup ran, and would race with a test that drops one of its own.
 /// Such tests hold this lock.
@@ -495,6 +513,7 @@ fn restore_refuses_a_database_with_data_unless_forced() {
     assert_eq!(occupied.sql("SELECT v FROM keep"), "precious");
     let report = plan.apply(store.as_ref()).unwrap();
     assert_eq!(report.action, RestoreAction::Replace);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     assert_eq!(
         occupied.sql("SELECT count(*) FROM pg_tables WHERE tablename = 'keep'"),
         "0"
@@ -503,15 +522,32 @@ fn restore_refuses_a_database_with_data_unless_forced() {
         occupied.sql("SELECT string_agg(name, '' ORDER BY id) FROM items"),
         "abc"
     );
+    assert!(leftovers(&t, &occupied.name).is_empty());
 
-    // An existing empty database is filled without force.
-    let empty = Db::create(&t, "empty");
+    // An existing empty database is filled without force, and keeps its encoding and locale.
+    let empty = Db::named(&t, "empty");
+    psql(
+        &t,
+        &t.database,
+        &format!(
+            "CREATE DATABASE {} TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'",
+            empty.name
+        ),
+    );
     restore.as_name = Some(empty.name.clone());
     restore.force = false;
     let report =
         restore_database(store.as_ref(), &manifest.set_id, &source.name, &t, &restore).unwrap();
     assert_eq!(report.action, RestoreAction::Fill);
     assert_eq!(empty.sql("SELECT count(*) FROM items"), "3");
+    assert_eq!(
+        empty.sql(
+            "SELECT pg_encoding_to_char(encoding) || ' ' || datcollate || ' ' || datctype \
+             FROM pg_database WHERE datname = current_database()"
+        ),
+        "LATIN1 C C"
+    );
+    assert!(leftovers(&t, &empty.name).is_empty());
 
     // A database the set does not hold is named, with what the set does hold.
     let e = restore_database(store.as_ref(), &manifest.set_id, "nope", &t, &restore).unwrap_err();
@@ -554,6 +590,154 @@ fn a_damaged_dump_is_refused_and_leaves_no_database() {
     assert!(text.contains(&copy.name), "{text}");
     assert!(text.contains(&artifact.name), "{text}");
     assert!(!t.database_exists(&copy.name).unwrap(), "{text}");
+}
+
+/// A restore that fails before its swap (the dump breaks off inside `pg_restore`, or the rows
+/// do not add up) leaves the target exactly as it was, and no staging database behind.
+#[test]
+fn a_failed_restore_leaves_the_target_as_it_was() {
+    let t = target();
+    let source = Db::create(&t, "fail_src");
+    source.sql(
+        "CREATE TABLE items AS SELECT i AS id, md5(i::text) AS name FROM generate_series(1, 50000) i;",
+    );
+    let (dir, store) = store();
+    let mut o = options();
+    o.with_globals = false;
+    let manifest =
+        backup_databases(store.clone(), &t, std::slice::from_ref(&source.name), &o).unwrap();
+
+    let occupied = Db::create(&t, "fail_occupied");
+    occupied.sql("CREATE TABLE keep (v text); INSERT INTO keep VALUES ('precious');");
+    let empty = Db::create(&t, "fail_empty");
+    let missing = Db::named(&t, "fail_missing");
+    let mut restore = DbRestoreOptions::default();
+    restore.force = true;
+
+    // The rows do not add up: refused before the swap.
+    for (db, action) in [
+        (&occupied, RestoreAction::Replace),
+        (&empty, RestoreAction::Fill),
+        (&missing, RestoreAction::Create),
+    ] {
+        restore.as_name = Some(db.name.clone());
+        let mut plan =
+            plan_database_restore(store.as_ref(), &manifest.set_id, &source.name, &t, &restore)
+                .unwrap();
+        assert_eq!(plan.action, action);
+        plan.expected_rows
+            .insert("public.items".to_string(), 49_999);
+        let e = plan.apply(store.as_ref()).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!("database `{}`", db.name))
+                && text.contains("`public.items`")
+                && !text.contains("__restore_"),
+            "{text}"
+        );
+        assert!(leftovers(&t, &db.name).is_empty(), "{action:?}");
+    }
+    assert_eq!(occupied.sql("SELECT v FROM keep"), "precious");
+    assert_eq!(
+        occupied.sql("SELECT count(*) FROM pg_tables WHERE tablename = 'items'"),
+        "0"
+    );
+    assert!(t.is_empty(&empty.name).unwrap());
+    assert!(!t.database_exists(&missing.name).unwrap());
+
+    // The dump breaks off: its last byte is damaged, so the store's check fails at the very
+    // end and `pg_restore` is killed after it has restored almost everything.
+    let path = dir
+        .path()
+        .join("store/sets")
+        .join(&manifest.set_id)
+        .join(manifest.artifacts[0].path.as_str());
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+    for db in [&occupied, &empty, &missing] {
+        restore.as_name = Some(db.name.clone());
+        let e = restore_database(store.as_ref(), &manifest.set_id, &source.name, &t, &restore)
+            .unwrap_err();
+        assert!(e.to_string().contains(&db.name), "{e}");
+        assert!(leftovers(&t, &db.name).is_empty(), "{e}");
+    }
+    assert_eq!(occupied.sql("SELECT v FROM keep"), "precious");
+    assert_eq!(
+        occupied.sql("SELECT count(*) FROM pg_tables WHERE tablename = 'items'"),
+        "0"
+    );
+    assert!(t.is_empty(&empty.name).unwrap());
+    assert!(!t.database_exists(&missing.name).unwrap());
+}
+
+/// The database replaced keeps its owner, its sessions are ended, and nothing is left
+/// beside it; a name too long to have a suffix added still gets a staging database.
+#[test]
+fn a_replace_keeps_the_owner_and_ends_the_sessions() {
+    let _roles = ROLES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let t = target();
+    let role = unique("owner_role");
+    psql(&t, &t.database, &format!("CREATE ROLE {role} NOLOGIN"));
+    let source = Db::create(&t, "own_src");
+    source.sql("CREATE TABLE items (id int); INSERT INTO items SELECT generate_series(1, 10);");
+    let (_dir, store) = store();
+    let mut o = options();
+    o.with_globals = false;
+    let manifest =
+        backup_databases(store.clone(), &t, std::slice::from_ref(&source.name), &o).unwrap();
+
+    // 63 bytes, the most PostgreSQL keeps, with a two-byte character where the staging
+    // name (`__restore_` and 8 hex digits after 45 bytes of it) would cut it in two.
+    let head = format!("{:x<44}", unique("own"));
+    let long = format!("{head}é{}", "x".repeat(17));
+    assert_eq!((long.len(), long.find('é')), (63, Some(44)));
+    let occupied = Db {
+        target: t.clone(),
+        name: long,
+    };
+    t.create_database(&occupied.name).unwrap();
+    occupied.sql(&format!(
+        "CREATE TABLE keep (v text); INSERT INTO keep VALUES ('old');          ALTER DATABASE \"{}\" OWNER TO {role}",
+        occupied.name
+    ));
+    let mut session = postgres::Client::connect(
+        &format!(
+            "host={} port={} user={} dbname='{}'",
+            t.host, t.port, t.user, occupied.name
+        ),
+        postgres::NoTls,
+    )
+    .unwrap();
+    session.simple_query("SELECT 1").unwrap();
+
+    let mut restore = DbRestoreOptions::default();
+    restore.as_name = Some(occupied.name.clone());
+    restore.force = true;
+    let report =
+        restore_database(store.as_ref(), &manifest.set_id, &source.name, &t, &restore).unwrap();
+    assert_eq!(report.action, RestoreAction::Replace);
+    assert_eq!(report.total_rows, 10);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    assert_eq!(occupied.sql("SELECT count(*) FROM items"), "10");
+    let owner = t
+        .list_databases()
+        .unwrap()
+        .into_iter()
+        .find(|d| d.name == occupied.name)
+        .unwrap()
+        .owner;
+    assert_eq!(owner, role);
+    assert!(
+        session.simple_query("SELECT 1").is_err(),
+        "the session was ended"
+    );
+    assert!(leftovers(&t, &occupied.name).is_empty());
+    drop(occupied);
+    psql(&t, &t.database, &format!("DROP ROLE {role}"));
 }
 
 #[test]
