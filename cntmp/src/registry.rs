@@ -72,7 +72,16 @@ pub struct FolderRegistry {
     /// there: [`FolderRegistry::open`] removes what the staging folder holds only when it
     /// can lock it exclusively, so never what a live import staged, always what a killed one
     /// left.
-    staging_lock: Arc<Mutex<Option<fs::File>>>,
+    staging: Arc<Mutex<Staging>>,
+}
+
+/// What this registry (and its clones) has in the staging folder.
+#[derive(Debug, Default)]
+struct Staging {
+    /// The shared lock on the folder, held while anything is staged.
+    lock: Option<fs::File>,
+    /// Resources staged and neither committed nor discarded yet.
+    pending: usize,
 }
 
 const JOURNAL: &str = "journal.json";
@@ -97,7 +106,7 @@ impl FolderRegistry {
         let registry = Self {
             root,
             created,
-            staging_lock: Arc::default(),
+            staging: Arc::default(),
         };
         registry.recover()?;
         registry.clear_stale_staging();
@@ -168,22 +177,42 @@ impl FolderRegistry {
         let _ = fs::remove_dir(&incoming);
     }
 
-    /// Takes the shared lock on the staging folder (creating it) unless held already.
+    /// Counts one more resource to stage, taking the shared lock on the staging folder
+    /// (creating it) for the first.
     fn hold_staging(&self) -> Result<()> {
-        let mut held = self
-            .staging_lock
+        let mut staging = self
+            .staging
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if held.is_some() {
-            return Ok(());
+        if staging.lock.is_none() {
+            let incoming = self.root.join(INCOMING);
+            fs::create_dir_all(&incoming).map_err(|e| Error::io("create", &incoming, e))?;
+            let dir = fs::File::open(&incoming).map_err(|e| Error::io("open", &incoming, e))?;
+            dir.lock_shared()
+                .map_err(|e| Error::io("lock", &incoming, e))?;
+            staging.lock = Some(dir);
         }
-        let incoming = self.root.join(INCOMING);
-        fs::create_dir_all(&incoming).map_err(|e| Error::io("create", &incoming, e))?;
-        let dir = fs::File::open(&incoming).map_err(|e| Error::io("open", &incoming, e))?;
-        dir.lock_shared()
-            .map_err(|e| Error::io("lock", &incoming, e))?;
-        *held = Some(dir);
+        staging.pending += 1;
         Ok(())
+    }
+
+    /// Counts `n` staged resources as committed or discarded; after the last, the lock goes
+    /// and so do the staging folder and the folders the registry made, when empty.
+    fn release_staging(&self, n: usize) {
+        let mut staging = self
+            .staging
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        staging.pending = staging.pending.saturating_sub(n);
+        if staging.pending > 0 {
+            return;
+        }
+        staging.lock = None;
+        let _ = fs::remove_dir(self.root.join(INCOMING));
+        for dir in &self.created {
+            // Only empty folders go; one that holds anything stays.
+            let _ = fs::remove_dir(dir);
+        }
     }
 
     /// Rolls a journaled batch forward: every object it names is written (again).
@@ -299,7 +328,7 @@ impl Registry for FolderRegistry {
         let (length, digest) = match written {
             Ok(w) => w,
             Err(e) => {
-                self.tidy_incoming();
+                self.release_staging(1);
                 return Err(e.into());
             }
         };
@@ -319,7 +348,7 @@ impl Registry for FolderRegistry {
             }
             fs::rename(path, &target).map_err(|e| Error::io("move into place", &target, e))?;
         }
-        self.tidy_incoming();
+        self.release_staging(staged.iter().filter(|s| s.path.is_some()).count());
         self.put_objects(objects)
     }
 
@@ -329,25 +358,11 @@ impl Registry for FolderRegistry {
                 let _ = fs::remove_file(path);
             }
         }
-        self.tidy_incoming();
+        self.release_staging(staged.iter().filter(|s| s.path.is_some()).count());
     }
 }
 
 impl FolderRegistry {
-    /// Removes the staging folder, and the registry folder itself, when they are empty.
-    fn tidy_incoming(&self) {
-        // Nothing of ours is staged any more: the lock goes first.
-        self.staging_lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        let _ = fs::remove_dir(self.root.join(INCOMING));
-        for dir in &self.created {
-            // Only empty folders go; one that holds anything stays.
-            let _ = fs::remove_dir(dir);
-        }
-    }
-
     fn put_objects(&self, objects: &[Object]) -> Result<()> {
         if objects.is_empty() {
             return Ok(());

@@ -57,3 +57,45 @@ fn s3_store_refuses_a_missing_bucket() {
     let e = store.list("").unwrap_err();
     assert!(e.to_string().contains("s3://missing-"), "{e}");
 }
+
+#[test]
+fn folder_store_reads_only_regular_files_inside_its_folder() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let store = continuum_core::LocalStore::new(&root);
+    store
+        .put(
+            &key("sets/a/manifest.json"),
+            &mut &b"{}"[..],
+            &Default::default(),
+        )
+        .unwrap();
+    std::fs::write(dir.path().join("outside"), b"secret").unwrap();
+
+    // A link in place of the object, and a link on the way to it.
+    std::fs::remove_file(root.join("sets/a/manifest.json")).unwrap();
+    symlink(
+        dir.path().join("outside"),
+        root.join("sets/a/manifest.json"),
+    )
+    .unwrap();
+    let e = store.get(&key("sets/a/manifest.json")).err().unwrap();
+    assert!(e.to_string().contains("symbolic link"), "{e}");
+    std::fs::create_dir_all(dir.path().join("elsewhere")).unwrap();
+    std::fs::write(dir.path().join("elsewhere/manifest.json"), b"{}").unwrap();
+    symlink(dir.path().join("elsewhere"), root.join("sets/b")).unwrap();
+    let e = store.get(&key("sets/b/manifest.json")).err().unwrap();
+    assert!(e.to_string().contains("symbolic link"), "{e}");
+
+    // A FIFO nobody writes to: refused at once instead of blocking the reader forever.
+    let fifo = root.join("sets/c/manifest.json");
+    std::fs::create_dir_all(fifo.parent().unwrap()).unwrap();
+    let o = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let e = store.get(&key("sets/c/manifest.json")).err().unwrap();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+}

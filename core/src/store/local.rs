@@ -1,6 +1,6 @@
 //! The local-folder store: the embedded default.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
@@ -334,9 +334,38 @@ impl Store for LocalStore {
 
     fn get(&self, key: &ObjectKey) -> Result<Box<dyn Read + Send>> {
         let path = self.path_of(key);
-        match File::open(&path) {
+        // Objects are regular files inside the root: a symbolic link on the way (which could
+        // lead out of the store) or a FIFO or device in place of the object (whose opening
+        // or reading could block forever) is not one.
+        let mut at = self.root.clone();
+        for segment in key.as_str().split('/') {
+            at.push(segment);
+            match fs::symlink_metadata(&at) {
+                Ok(md) if md.file_type().is_symlink() => {
+                    return Err(Error::UnsafePath {
+                        path: printable(key.as_str()),
+                        reason: "it goes through a symbolic link",
+                    });
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(self.not_found(key)),
+                Err(e) => return Err(Error::io("stat", &at, e)),
+            }
+        }
+        let mut options = fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+            options.custom_flags(flags.bits().cast_signed());
+        }
+        match options.open(&path) {
             Ok(f) if f.metadata().is_ok_and(|m| m.is_file()) => Ok(Box::new(f)),
-            Ok(_) => Err(self.not_found(key)),
+            Ok(_) => Err(Error::UnsafePath {
+                path: printable(key.as_str()),
+                reason: "it is not a regular file",
+            }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(self.not_found(key)),
             Err(e) => Err(Error::io("open", path, e)),
         }
