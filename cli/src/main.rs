@@ -83,6 +83,10 @@ struct S3Args {
     /// Use path-style requests (`endpoint/bucket/key`), as most S3-compatible servers want.
     #[arg(long, global = true)]
     pub(crate) s3_path_style: bool,
+    /// Retries of one S3 request, waiting 0.5 s to 8 s between them (the default rides
+    /// through an outage of 4 s at least, about 20 s usually).
+    #[arg(long, env = "CONTINUUM_S3_RETRIES", global = true, value_name = "N")]
+    s3_retries: Option<usize>,
 }
 
 impl S3Args {
@@ -91,6 +95,9 @@ impl S3Args {
         s3.endpoint.clone_from(&self.s3_endpoint);
         s3.region.clone_from(&self.s3_region);
         s3.path_style = self.s3_path_style;
+        if let Some(n) = self.s3_retries {
+            s3.max_retries = n;
+        }
         StoreOptions::with_s3(s3)
     }
 }

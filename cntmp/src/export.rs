@@ -334,12 +334,16 @@ pub fn export_to_file(
         let (buffered, manifest, bytes) = write_cntmp(
             registry,
             &objects,
-            BufWriter::with_capacity(1 << 20, pending.file()),
+            BufWriter::with_capacity(1 << 20, {
+                let file: &std::fs::File = pending.file();
+                continuum_core::WriteBehind::new(file, file, continuum_core::WRITE_BEHIND_STEP)
+            }),
             &out.display().to_string(),
         )?;
         buffered
             .into_inner()
-            .map_err(|e| Error::io("write", out, e.into_error()))?;
+            .map_err(|e| Error::io("write", out, e.into_error()))?
+            .into_inner();
         (manifest, bytes)
     };
     pending.persist(out, force)?;

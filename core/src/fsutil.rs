@@ -7,6 +7,8 @@
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::SyncSender;
+use std::thread::JoinHandle;
 
 use crate::digest::{Digest, copy_hashed};
 use crate::error::{Error, Result};
@@ -171,6 +173,83 @@ impl PendingFile {
     }
 }
 
+/// A writer that starts the disk writing behind itself: after every `step` bytes, a thread of
+/// its own flushes what the file holds so far (`fdatasync` on a second descriptor) while the
+/// writing goes on, so that the final fsync finds little left to write. Without it, a stream
+/// slower than the disk (one being hashed, say) fills the page cache first and waits for the
+/// disk only at the end: the two one after the other instead of side by side.
+#[derive(Debug)]
+pub struct WriteBehind<W> {
+    inner: W,
+    step: u64,
+    since: u64,
+    flusher: Option<(SyncSender<()>, JoinHandle<()>)>,
+}
+
+impl<W: io::Write> WriteBehind<W> {
+    /// Writes into `inner`, which ends in `file` (flushed through a second descriptor).
+    /// Where no second descriptor or thread can be had, it only writes.
+    pub fn new(inner: W, file: &File, step: u64) -> Self {
+        let flusher = file.try_clone().ok().and_then(|clone| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+            std::thread::Builder::new()
+                .name("write-behind".to_string())
+                .spawn(move || {
+                    while rx.recv().is_ok() {
+                        // Best effort: the final fsync reports any error.
+                        let _ = clone.sync_data();
+                    }
+                })
+                .ok()
+                .map(|handle| (tx, handle))
+        });
+        Self {
+            inner,
+            step: step.max(1),
+            since: 0,
+            flusher,
+        }
+    }
+
+    /// The writer, once the flushing thread has finished.
+    pub fn into_inner(self) -> W {
+        let Self { inner, flusher, .. } = self;
+        if let Some((tx, handle)) = flusher {
+            drop(tx);
+            let _ = handle.join();
+        }
+        inner
+    }
+}
+
+impl<W: io::Write> io::Write for WriteBehind<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.since += n as u64;
+        if self.since >= self.step {
+            self.since = 0;
+            if let Some((tx, _)) = &self.flusher {
+                // One flush at a time: when one is under way, this step joins the next.
+                let _ = tx.try_send(());
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<W: io::Seek> io::Seek for WriteBehind<W> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+/// How much a [`WriteBehind`] writes between two flushes.
+pub const WRITE_BEHIND_STEP: u64 = 32 << 20;
+
 impl Drop for PendingFile {
     fn drop(&mut self) {
         if let Some(temp) = &self.temp {
@@ -191,7 +270,10 @@ fn write_temp(
         inner: data,
         failed: None,
     };
-    let copied = copy_hashed(&mut source, pending.file(), COPY_BUFFER);
+    let file = pending.file();
+    let mut behind = WriteBehind::new(&*file, file, WRITE_BEHIND_STEP);
+    let copied = copy_hashed(&mut source, &mut behind, COPY_BUFFER);
+    behind.into_inner();
     if let Some(e) = source.failed.take() {
         return Err(
             crate::error::from_io(e).unwrap_or_else(|e| Error::io("read the data for", target, e))

@@ -25,7 +25,7 @@ pub use crate::digest::{
 };
 pub use crate::error::{Error, Result, from_io};
 pub use crate::fqn::{Fqn, Namespace, ResourceType};
-pub use crate::fsutil::{PendingFile, WriteOptions, write_atomic};
+pub use crate::fsutil::{PendingFile, WRITE_BEHIND_STEP, WriteBehind, WriteOptions, write_atomic};
 pub use crate::manifest::{
     Artifact, ArtifactDetails, CatalogRef, DataKind, Encryption, MANIFEST_FORMAT_VERSION, Manifest,
     Plaintext, Reason, validate_set_id,

@@ -16,8 +16,8 @@ use jiff::Timestamp;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
 use object_store::{
-    Attribute, Attributes, GetOptions, ObjectStore, ObjectStoreExt, PutMode, PutMultipartOptions,
-    PutPayload, RetryConfig, WriteMultipart,
+    Attribute, Attributes, BackoffConfig, GetOptions, ObjectStore, ObjectStoreExt, PutMode,
+    PutMultipartOptions, PutPayload, RetryConfig, WriteMultipart,
 };
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
@@ -99,7 +99,8 @@ pub struct S3Options {
     pub part_size: usize,
     /// Parts uploaded at once.
     pub max_concurrency: usize,
-    /// Retries of one request.
+    /// Retries of one request, waiting between them from 0.5 s growing to 8 s at random
+    /// (the default 8 retries ride through an outage of 4 s at least, about 20 s usually).
     pub max_retries: usize,
     /// Time after which a request is no longer retried.
     pub retry_timeout: Duration,
@@ -117,7 +118,7 @@ impl Default for S3Options {
             multipart_threshold: 16 << 20,
             part_size: 16 << 20,
             max_concurrency: 8,
-            max_retries: 5,
+            max_retries: 8,
             retry_timeout: Duration::from_secs(60),
         }
     }
@@ -165,7 +166,11 @@ impl S3Store {
             .with_retry(RetryConfig {
                 max_retries: options.max_retries,
                 retry_timeout: options.retry_timeout,
-                ..RetryConfig::default()
+                backoff: BackoffConfig {
+                    init_backoff: Duration::from_millis(500),
+                    max_backoff: Duration::from_secs(8),
+                    base: 2.0,
+                },
             });
         if let Some(endpoint) = &options.endpoint {
             // Checked here, whatever way the endpoint came (options, `?endpoint=`, the
