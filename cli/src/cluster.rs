@@ -361,9 +361,15 @@ pub(crate) fn run_db(command: DbCommand) -> Result<Outcome, Failure> {
                     json(&plan);
                 } else {
                     let action = match plan.action {
-                        RestoreAction::Create => "create it, then restore",
-                        RestoreAction::Fill => "restore into the existing empty database",
-                        RestoreAction::Replace => "DROP it and restore (forced)",
+                        RestoreAction::Create => {
+                            "restore into a staging database, then rename it into place"
+                        }
+                        RestoreAction::Fill => {
+                            "restore into a staging database, then swap it with the empty one"
+                        }
+                        RestoreAction::Replace => {
+                            "restore into a staging database, then swap it with this one and DROP this one (forced)"
+                        }
                         _ => "restore",
                     };
                     say!(
@@ -392,6 +398,9 @@ pub(crate) fn run_db(command: DbCommand) -> Result<Outcome, Failure> {
                     report.tables.len(),
                     report.total_rows
                 );
+                for w in &report.warnings {
+                    say!("warning: {w}");
+                }
             }
             Ok(Outcome::Success)
         }

@@ -131,7 +131,7 @@ fn db_backup_and_restore_under_another_name() {
     ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(
-        text(&o.stdout).contains("create it, then restore"),
+        text(&o.stdout).contains("rename it into place"),
         "{}",
         text(&o.stdout)
     );

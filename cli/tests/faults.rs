@@ -28,7 +28,8 @@ use continuum_testkit::{create_bucket, pg_url, s3_endpoint, unique};
 use serde_json::Value;
 
 mod support;
-use support::{Databases, bin, cluster_dir, stderr, walk};
+use continuum_testkit::walk;
+use support::{Databases, add_package, bin, cluster_dir, stderr};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -452,18 +453,12 @@ fn disk_full_during_a_backup_and_during_a_restore() {
     let layer_src = dir.path().join("layer");
     fs::create_dir_all(&layer_src).unwrap();
     random_file(&layer_src.join("data.bin"), 4 << 20);
-    let layer = dir.path().join("layer.tar.gz");
-    ok(Command::new("tar")
-        .arg("-czf")
-        .arg(&layer)
-        .arg("-C")
-        .arg(&layer_src)
-        .arg("."));
-    ok(bin()
-        .args(["package", "from-file"])
-        .arg(&layer)
-        .args(["--name", "bulk", "--cluster"])
-        .arg(&cluster));
+    add_package(
+        &layer_src,
+        &dir.path().join("layer.tar.gz"),
+        "bulk",
+        &cluster,
+    );
     let backup = |to: &Path| -> Command {
         let mut cmd = bin();
         cmd.args(["backup", "--to"])

@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 use continuum_testkit::{create_bucket, pg_url, s3_endpoint, s3_options, unique};
 
 mod support;
+use continuum_testkit::walk;
 use serde_json::Value;
-use support::{Databases, bin, cluster_dir, stderr, walk};
+use support::{Databases, add_package, bin, cluster_dir, stderr};
 
 /// Rows added to each database beside the demo's own, so that a backup takes about a
 /// second in a debug build: long enough to be killed in the middle of its dumps.
@@ -340,27 +341,7 @@ fn trials(target: &Target, backup: &[String], trials: u64, rng: &mut Rng) -> (Ta
             verified.iter().collect::<Vec<_>>(),
             "trial {trial}: prune kept every complete set, and only them"
         );
-        let mut allowed: BTreeSet<String> = BTreeSet::new();
-        for (id, manifest) in &after {
-            allowed.insert(format!("sets/{id}/manifest.json"));
-            for a in manifest["artifacts"].as_array().unwrap() {
-                allowed.insert(format!("sets/{id}/{}", a["path"].as_str().unwrap()));
-            }
-        }
-        let contents = (target.contents)();
-        let stray: Vec<&String> = contents
-            .iter()
-            .filter(|p| match p.strip_suffix('/') {
-                Some(_) => !allowed.iter().any(|a| a.starts_with(p.as_str())),
-                None => !allowed.contains(*p),
-            })
-            .collect();
-        assert!(
-            stray.is_empty(),
-            "trial {trial} (killed after {delay:?}): prune left {stray:?}"
-        );
-        let files = contents.iter().filter(|p| !p.ends_with('/')).count();
-        assert_eq!(files, allowed.len(), "trial {trial}: {contents:?}");
+        only_listed_sets(target, &after, trial);
     }
     (tally, programs)
 }
@@ -530,6 +511,8 @@ fn only_listed_sets(target: &Target, sets: &BTreeMap<String, Value>, trial: u64)
         "[{}] trial {trial}: left {stray:?}",
         target.label
     );
+    let files = contents.iter().filter(|p| !p.ends_with('/')).count();
+    assert_eq!(files, allowed.len(), "trial {trial}: {contents:?}");
 }
 
 /// Kills `sets prune` at random points of its run over a store of `SETS` sets, `trials`
@@ -728,24 +711,12 @@ fn registry_with_packages(root: &Path, n: usize, layer_bytes: usize, rng: &mut R
             .map(|_| (rng.unit() * 256.0) as u8)
             .collect();
         fs::write(src.join("data.bin"), bytes).unwrap();
-        let layer = root.join(format!("layer-{i}.tar.gz"));
-        let o = Command::new("tar")
-            .arg("-czf")
-            .arg(&layer)
-            .arg("-C")
-            .arg(&src)
-            .arg(".")
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "tar: {}", stderr(&o));
-        let o = bin()
-            .args(["package", "from-file"])
-            .arg(&layer)
-            .args(["--name", &format!("bulk-{i}"), "--cluster"])
-            .arg(&cluster)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "package from-file: {}", stderr(&o));
+        add_package(
+            &src,
+            &root.join(format!("layer-{i}.tar.gz")),
+            &format!("bulk-{i}"),
+            &cluster,
+        );
     }
     cluster
 }

@@ -12,7 +12,7 @@ use continuum_core::{
     ArtifactSpec, DataKind, DynStore, LocalStore, PruneOptions, Reason, RetentionPolicy,
     SetOptions, SetState, SetWriter, TemporaryKind, list_sets, prune, scan_sets, verify_set,
 };
-use continuum_testkit::s3_store;
+use continuum_testkit::{s3_store, walk};
 
 fn write_set(store: &DynStore, files: &[(&str, &[u8])]) -> String {
     let writer = SetWriter::begin(store.clone(), SetOptions::new(Reason::Daily)).unwrap();
@@ -25,31 +25,6 @@ fn write_set(store: &DynStore, files: &[(&str, &[u8])]) -> String {
             .unwrap();
     }
     writer.commit().unwrap().set_id
-}
-
-/// Every file and folder below `root`, relative, `/`-separated, sorted (folders end in `/`).
-fn walk(root: &Path) -> Vec<String> {
-    fn go(root: &Path, dir: &Path, out: &mut Vec<String>) {
-        for entry in fs::read_dir(dir).unwrap() {
-            let entry = entry.unwrap();
-            let rel = entry
-                .path()
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            if entry.file_type().unwrap().is_dir() {
-                out.push(format!("{rel}/"));
-                go(root, &entry.path(), out);
-            } else {
-                out.push(rel);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    go(root, root, &mut out);
-    out.sort();
-    out
 }
 
 fn age(path: &Path, by: Duration) {

@@ -334,3 +334,32 @@ pub fn table_digests(url: &str, database: &str) -> std::collections::BTreeMap<St
         })
         .collect()
 }
+
+/// Everything under `root` as paths relative to it, `/`-separated (folders end in `/`),
+/// sorted; what cannot be read is left out.
+pub fn walk(root: &std::path::Path) -> Vec<String> {
+    fn go(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Ok(rel) = entry
+                .path()
+                .strip_prefix(root)
+                .map(|p| p.to_string_lossy().into_owned())
+            else {
+                continue;
+            };
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                out.push(format!("{rel}/"));
+                go(root, &entry.path(), out);
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(root, root, &mut out);
+    out.sort();
+    out
+}

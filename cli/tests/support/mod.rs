@@ -110,50 +110,33 @@ pub(crate) fn cluster_dir(root: &Path) -> PathBuf {
         let entry = entry.unwrap();
         fs::copy(entry.path(), dir.join("policy").join(entry.file_name())).unwrap();
     }
-    let layer = root.join("demo-runtime.tar.gz");
+    add_package(
+        &Path::new(DEMO).join("jobdata-src/packages/demo-runtime"),
+        &root.join("demo-runtime.tar.gz"),
+        "demo-runtime",
+        &dir,
+    );
+    dir
+}
+
+/// Makes a package `name` in the registry of `cluster` of one layer: `src` as a gzip
+/// tarball written to `layer`.
+pub(crate) fn add_package(src: &Path, layer: &Path, name: &str, cluster: &Path) {
     let o = Command::new("tar")
         .arg("-czf")
-        .arg(&layer)
+        .arg(layer)
         .arg("-C")
-        .arg(Path::new(DEMO).join("jobdata-src/packages/demo-runtime"))
+        .arg(src)
         .arg(".")
         .output()
         .unwrap();
     assert!(o.status.success(), "tar: {}", stderr(&o));
     let o = bin()
         .args(["package", "from-file"])
-        .arg(&layer)
-        .args(["--name", "demo-runtime", "--cluster"])
-        .arg(&dir)
+        .arg(layer)
+        .args(["--name", name, "--cluster"])
+        .arg(cluster)
         .output()
         .unwrap();
     assert!(o.status.success(), "package from-file: {}", stderr(&o));
-    dir
-}
-
-/// Everything under `root` as paths relative to it (folders end in `/`), sorted.
-pub(crate) fn walk(root: &Path) -> Vec<String> {
-    fn go(root: &Path, dir: &Path, out: &mut Vec<String>) {
-        let Ok(entries) = fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let rel = entry
-                .path()
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            if entry.file_type().unwrap().is_dir() {
-                out.push(format!("{rel}/"));
-                go(root, &entry.path(), out);
-            } else {
-                out.push(rel);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    go(root, root, &mut out);
-    out.sort();
-    out
 }
