@@ -143,8 +143,7 @@ fn strings(v: &Value, what: &str, file: &str) -> Result<Vec<String>> {
 impl ClusterConf {
     /// Reads and parses a file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| continuum_core::Error::io("read", path, e))?;
+        let text = crate::dconf::read_document(path)?;
         Self::parse(&text, &path.display().to_string())
     }
 

@@ -296,16 +296,45 @@ pub fn redact_secrets(text: &str, file: &str) -> Result<Redacted, ParseError> {
 }
 
 fn check_size(text: &str, file: &str) -> Result<(), ParseError> {
-    if text.len() <= MAX_DOCUMENT_SIZE {
+    check_length(text.len() as u64, "", file)
+}
+
+/// `more`: "" when `len` is the document's length, " or more" when reading stopped there.
+fn check_length(len: u64, more: &str, file: &str) -> Result<(), ParseError> {
+    if len <= MAX_DOCUMENT_SIZE as u64 {
         return Ok(());
     }
     Err(ParseError {
         file: file.to_string(),
         position: Position { line: 1, column: 1 },
         message: format!(
-            "the document is {} bytes; a cluster.conf holds at most {MAX_DOCUMENT_SIZE} bytes (4 MiB)",
-            text.len()
+            "the document is {len} bytes{more}; a cluster.conf holds at most {MAX_DOCUMENT_SIZE} bytes (4 MiB)"
         ),
+    })
+}
+
+/// Reads a document from a file, never more than the largest accepted (plus one byte, to
+/// tell): a 10 GB file or an endless FIFO is refused after 4 MiB, not read whole.
+pub(crate) fn read_document(path: &std::path::Path) -> crate::Result<String> {
+    use std::io::Read;
+    let io = |e| crate::Error::from(continuum_core::Error::io("read", path, e));
+    let file = std::fs::File::open(path).map_err(io)?;
+    let name = path.display().to_string();
+    if let Ok(md) = file.metadata()
+        && md.is_file()
+    {
+        check_length(md.len(), "", &name)?;
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_DOCUMENT_SIZE as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    check_length(bytes.len() as u64, " or more", &name)?;
+    String::from_utf8(bytes).map_err(|_| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
     })
 }
 
@@ -792,6 +821,7 @@ fn classify(word: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     const SAMPLE: &str = r#"
 # A cluster.conf as people write it.
@@ -971,6 +1001,18 @@ MIIB (not really) x
             }
         );
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn an_endless_file_is_read_no_further_than_the_limit() {
+        // A character device that never ends: refused after 4 MiB and a byte, not read whole.
+        let e = read_document(Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("/dev/zero:1:1: the document is 4194305 bytes or more"),
+            "{e}"
+        );
     }
 
     #[test]
