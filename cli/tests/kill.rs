@@ -49,6 +49,21 @@ impl Rng {
     }
 }
 
+/// The generator of this run: seeded by `CONTINUUM_KILL_SEED` (to replay a run) or the clock;
+/// the seed is printed.
+fn seeded_rng() -> Rng {
+    let seed = env_number(
+        "CONTINUUM_KILL_SEED",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+            | 1,
+    );
+    eprintln!("CONTINUUM_KILL_SEED={seed}");
+    Rng(seed.max(1))
+}
+
 /// Server sessions on the test's databases.
 fn server_sessions(dbs: &Databases) -> u64 {
     let list = dbs
@@ -362,16 +377,7 @@ fn lingering(programs: &[Proc], limit: Duration) -> Vec<Proc> {
 #[test]
 fn killing_backup_at_random_points_never_lists_a_partial_set() {
     let started = Instant::now();
-    let seed = env_number(
-        "CONTINUUM_KILL_SEED",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64
-            | 1,
-    );
-    eprintln!("CONTINUUM_KILL_SEED={seed}");
-    let mut rng = Rng(seed.max(1));
+    let mut rng = seeded_rng();
     let dir = tempfile::tempdir().unwrap();
     let dbs = Databases::create("kill", BULK_ROWS);
     let cluster = cluster_dir(dir.path());
@@ -608,16 +614,7 @@ fn prune_trials(target: &Target, files: &[PathBuf], trials: u64, rng: &mut Rng) 
 
 #[test]
 fn killing_prune_at_random_points_never_damages_a_kept_set() {
-    let seed = env_number(
-        "CONTINUUM_KILL_SEED",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64
-            | 1,
-    );
-    eprintln!("CONTINUUM_KILL_SEED={seed}");
-    let mut rng = Rng(seed.max(1));
+    let mut rng = seeded_rng();
     let dir = tempfile::tempdir().unwrap();
     let files: Vec<PathBuf> = (0..4)
         .map(|i| {
@@ -742,16 +739,7 @@ fn timed(mut cmd: Command) -> Duration {
 
 #[test]
 fn killing_export_and_import_at_random_points_leaves_nothing_half_written() {
-    let seed = env_number(
-        "CONTINUUM_KILL_SEED",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64
-            | 1,
-    );
-    eprintln!("CONTINUUM_KILL_SEED={seed}");
-    let mut rng = Rng(seed.max(1));
+    let mut rng = seeded_rng();
     let dir = tempfile::tempdir().unwrap();
     let source = registry_with_packages(dir.path(), 3, 6 << 20, &mut rng);
     let reference = dir.path().join("reference.cntmp");
