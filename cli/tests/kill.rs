@@ -401,16 +401,11 @@ fn killing_backup_at_random_points_never_lists_a_partial_set() {
     );
 
     // A folder store.
-    let root = dir.path().join("store");
-    let walk_root = root.clone();
-    let folder = Target {
-        label: "folder",
-        store: root.to_string_lossy().into_owned(),
-        window: (0.0, 1.15),
-        args: Vec::new(),
-        envs: vec![("TMPDIR", tmp.to_string_lossy().into_owned())],
-        contents: Box::new(move || walk(&walk_root)),
-    };
+    let folder = folder_target(
+        dir.path().join("store"),
+        (0.0, 1.15),
+        vec![("TMPDIR", tmp.to_string_lossy().into_owned())],
+    );
     let n = env_number("CONTINUUM_KILL_TRIALS", 20);
     let (folder_tally, mut programs) = trials(&folder, &backup, n, &mut rng);
     eprintln!("[folder] {n} trials: {folder_tally:?}");
@@ -627,16 +622,7 @@ fn killing_prune_at_random_points_never_damages_a_kept_set() {
         })
         .collect();
 
-    let root = dir.path().join("store");
-    let walk_root = root.clone();
-    let folder = Target {
-        label: "folder",
-        store: root.to_string_lossy().into_owned(),
-        window: (0.0, 1.1),
-        args: Vec::new(),
-        envs: Vec::new(),
-        contents: Box::new(move || walk(&walk_root)),
-    };
+    let folder = folder_target(dir.path().join("store"), (0.0, 1.1), Vec::new());
     let n = env_number("CONTINUUM_KILL_PRUNE_TRIALS", 10);
     let (killed, finished) = prune_trials(&folder, &files, n, &mut rng);
     eprintln!("[folder] {n} prune trials: {killed} killed, {finished} finished");
@@ -650,6 +636,18 @@ fn killing_prune_at_random_points_never_damages_a_kept_set() {
     eprintln!("[s3] {n3} prune trials: {killed3} killed, {finished3} finished");
     if n >= 10 {
         assert!(killed > 0, "no prune was killed");
+    }
+}
+
+/// A folder store, its contents as the file system shows them.
+fn folder_target(root: PathBuf, window: (f64, f64), envs: Vec<(&'static str, String)>) -> Target {
+    Target {
+        label: "folder",
+        store: root.to_string_lossy().into_owned(),
+        window,
+        args: Vec::new(),
+        envs,
+        contents: Box::new(move || walk(&root)),
     }
 }
 

@@ -183,6 +183,9 @@ pub struct WriteBehind<W> {
     inner: W,
     step: u64,
     since: u64,
+    /// The second descriptor, until the first step starts the flushing thread with it (a
+    /// file smaller than a step never starts one).
+    file: Option<File>,
     flusher: Option<(SyncSender<()>, JoinHandle<()>)>,
 }
 
@@ -190,27 +193,16 @@ impl<W: io::Write> WriteBehind<W> {
     /// Writes into `inner`, which ends in `file` (flushed through a second descriptor).
     /// Where no second descriptor or thread can be had, it only writes.
     pub fn new(inner: W, file: &File, step: u64) -> Self {
-        let flusher = file.try_clone().ok().and_then(|clone| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
-            std::thread::Builder::new()
-                .name("write-behind".to_string())
-                .spawn(move || {
-                    while rx.recv().is_ok() {
-                        start_writeback(&clone);
-                    }
-                })
-                .ok()
-                .map(|handle| (tx, handle))
-        });
         Self {
             inner,
             step: step.max(1),
             since: 0,
-            flusher,
+            file: file.try_clone().ok(),
+            flusher: None,
         }
     }
 
-    /// The writer, once the flushing thread has finished.
+    /// The writer, once the flushing thread (if any) has finished.
     pub fn into_inner(self) -> W {
         let Self { inner, flusher, .. } = self;
         if let Some((tx, handle)) = flusher {
@@ -218,6 +210,28 @@ impl<W: io::Write> WriteBehind<W> {
             let _ = handle.join();
         }
         inner
+    }
+
+    /// Asks for a flush, starting the flushing thread the first time.
+    fn flush_behind(&mut self) {
+        if self.flusher.is_none()
+            && let Some(file) = self.file.take()
+        {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+            self.flusher = std::thread::Builder::new()
+                .name("write-behind".to_string())
+                .spawn(move || {
+                    while rx.recv().is_ok() {
+                        start_writeback(&file);
+                    }
+                })
+                .ok()
+                .map(|handle| (tx, handle));
+        }
+        if let Some((tx, _)) = &self.flusher {
+            // One flush at a time: when one is under way, this step joins the next.
+            let _ = tx.try_send(());
+        }
     }
 }
 
@@ -227,10 +241,7 @@ impl<W: io::Write> io::Write for WriteBehind<W> {
         self.since += n as u64;
         if self.since >= self.step {
             self.since = 0;
-            if let Some((tx, _)) = &self.flusher {
-                // One flush at a time: when one is under way, this step joins the next.
-                let _ = tx.try_send(());
-            }
+            self.flush_behind();
         }
         Ok(n)
     }
@@ -380,5 +391,25 @@ mod tests {
         forced.persist(&target, true).unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"three");
         assert_eq!(names(dir.path()), ["a"]);
+    }
+
+    #[test]
+    fn writing_behind_loses_nothing_and_starts_no_thread_below_a_step() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let file = File::create(dir.path().join("f")).unwrap();
+        let mut small = WriteBehind::new(&file, &file, 1 << 20);
+        small.write_all(&[1u8; 1000]).unwrap();
+        assert!(small.flusher.is_none());
+        small.into_inner();
+        let mut big = WriteBehind::new(&file, &file, 4096);
+        for _ in 0..10 {
+            big.write_all(&[2u8; 4096]).unwrap();
+        }
+        assert!(big.flusher.is_some());
+        big.into_inner().sync_all().unwrap();
+        let bytes = fs::read(dir.path().join("f")).unwrap();
+        assert_eq!(bytes.len(), 1000 + 10 * 4096);
+        assert!(bytes[1000..].iter().all(|&b| b == 2));
     }
 }

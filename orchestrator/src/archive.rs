@@ -57,7 +57,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::conf::ClusterConf;
-use crate::db::{RestoreAction, TableCheck, check_row_counts, for_target};
+use crate::db::{RestoreAction, TableCheck, check_row_counts};
 use crate::error::{Error, Result};
 use crate::install::{CLUSTER_CONF, collect_installation_files};
 use crate::pg::{ChildReader, PgTarget, StagingDatabase, error_from_io, quote_ident};
@@ -1838,8 +1838,7 @@ impl OrchestratorRestorePlan {
         let staging = StagingDatabase::create(&self.target, name, now)?;
         let staged = self.staged(&item.member)?;
         run_psql(&self.target.with_database(staging.name()), &staged, true)?;
-        let (tables, found) = check_row_counts(&self.target, staging.name(), &db.row_counts)
-            .map_err(|e| for_target(e, name))?;
+        let (tables, found) = check_row_counts(&self.target, &staging, &db.row_counts)?;
         // The archived owner when there is one (the database is ours as created); otherwise,
         // or when it cannot be given, a database replaced keeps its owner.
         let mut owner_set = false;

@@ -805,8 +805,7 @@ impl DbRestorePlan {
         // restore with it.
         let staging = StagingDatabase::create(&self.target, &self.target_database, now)?;
         self.restore_dump(open, staging.name())?;
-        let (tables, found) = check_row_counts(&self.target, staging.name(), &self.expected_rows)
-            .map_err(|e| for_target(e, &self.target_database))?;
+        let (tables, found) = check_row_counts(&self.target, &staging, &self.expected_rows)?;
         let warnings = staging.swap_into(now, true)?.into_iter().collect();
         Ok(RestoreReport {
             total_rows: found.values().sum(),
@@ -832,24 +831,6 @@ impl DbRestorePlan {
 
     fn restore_globals(&self, open: &ArtifactOpener<'_>, globals: &str) -> Result<()> {
         restore_globals_from(&self.target, open, globals)
-    }
-}
-
-/// A row count mismatch found in a staging database, told of the database it was for.
-pub(crate) fn for_target(e: Error, database: &str) -> Error {
-    match e {
-        Error::RowCountMismatch {
-            table,
-            expected,
-            actual,
-            ..
-        } => Error::RowCountMismatch {
-            database: database.to_string(),
-            table,
-            expected,
-            actual,
-        },
-        other => other,
     }
 }
 
@@ -895,15 +876,15 @@ fn open_zstd<'a>(open: &ArtifactOpener<'a>, name: &str) -> Result<impl Read + us
     })
 }
 
-/// Counts every table of a restored database and compares with what the backup recorded:
-/// a table missing, extra or with another count is an error naming it. Returns the checks
-/// and the counts found.
+/// Counts every table of a restored staging database and compares with what the backup
+/// recorded: a table missing, extra or with another count is an error naming it (and the
+/// database the restore is for). Returns the checks and the counts found.
 pub(crate) fn check_row_counts(
     target: &PgTarget,
-    database: &str,
+    staging: &StagingDatabase,
     expected: &BTreeMap<String, u64>,
 ) -> Result<(Vec<TableCheck>, BTreeMap<String, u64>)> {
-    let found = target.row_counts(database)?;
+    let found = target.row_counts(staging.name())?;
     let mut names: Vec<&String> = expected.keys().chain(found.keys()).collect();
     names.sort();
     names.dedup();
@@ -917,7 +898,7 @@ pub(crate) fn check_row_counts(
         .collect();
     if let Some(bad) = tables.iter().find(|t| !t.ok()) {
         return Err(Error::RowCountMismatch {
-            database: database.to_string(),
+            database: staging.target().to_string(),
             table: bad.table.clone(),
             expected: bad.expected,
             actual: bad.actual,

@@ -13,9 +13,8 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use continuum_core::Secret;
 use postgres::error::SqlState;
@@ -437,7 +436,7 @@ fn quote_literal(text: &str) -> String {
 /// shortened (at a character boundary) so that the whole stays within the 63 bytes
 /// PostgreSQL keeps of a name.
 fn side_name(database: &str, tag: &str) -> String {
-    let suffix = format!("__{tag}_{}", random_hex8());
+    let suffix = format!("__{tag}_{:08x}", rand::random::<u32>());
     let mut end = database
         .len()
         .min(MAX_NAME_BYTES.saturating_sub(suffix.len()));
@@ -445,24 +444,6 @@ fn side_name(database: &str, tag: &str) -> String {
         end = end.saturating_sub(1);
     }
     format!("{}{suffix}", database.get(..end).unwrap_or_default())
-}
-
-/// Eight hex digits that differ from call to call and from process to process.
-fn random_hex8() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    static CALLS: AtomicU64 = AtomicU64::new(0);
-    // `RandomState` is keyed from the operating system's random source; the counter, the
-    // process and the clock make every value differ even where the keys repeat.
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(CALLS.fetch_add(1, Ordering::Relaxed));
-    hasher.write_u32(std::process::id());
-    hasher.write_u128(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default(),
-    );
-    format!("{:08x}", hasher.finish() & 0xffff_ffff)
 }
 
 /// A database a restore writes into under a name of its own (`<target>__restore_<hex>`),
@@ -505,6 +486,11 @@ impl StagingDatabase {
     /// The staging database's name, to restore into and verify.
     pub(crate) fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The database the restore is for.
+    pub(crate) fn target(&self) -> &str {
+        &self.target
     }
 
     /// Puts the restored database in the target's place, as `action` (decided for the target
